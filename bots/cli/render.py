@@ -1,0 +1,176 @@
+"""Rich rendering of service results for the terminal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from rich import box
+from rich.table import Table
+
+from core.changes import Action, plain
+from core.deadlines import describe_time_left
+
+if TYPE_CHECKING:
+    from collections import Counter
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from services.loading import LoadReport
+    from services.queries import Agenda, DeadlineStatus
+
+ENTITIES = ("person", "group", "coordinators", "meeting", "deadline", "assignment")
+COLUMNS = (
+    Action.ADDED,
+    Action.CHANGED,
+    Action.RESTORED,
+    Action.UNCHANGED,
+    Action.MISSING,
+    Action.REMOVED,
+)
+MARK = {
+    Action.ADDED: "[green]+[/]",
+    Action.CHANGED: "[yellow]~[/]",
+    Action.RESTORED: "[green]↺[/]",
+    Action.REMOVED: "[red]-[/]",
+    Action.MISSING: "[red]?[/]",
+}
+
+
+def local(instant: datetime, timezone: str) -> str:
+    return instant.astimezone(ZoneInfo(timezone)).strftime("%a %Y-%m-%d %H:%M")
+
+
+def render_load_report(
+    console: Console, report: LoadReport, *, names: Mapping[str, str], details: bool = True
+) -> None:
+    table = Table(
+        title="Dry run: nothing written" if report.dry_run else "Loaded", title_justify="left"
+    )
+    table.add_column("")
+    for action in COLUMNS:
+        table.add_column(action.value, justify="right")
+    for entity in ENTITIES:
+        counts: Counter[Action] = report.count(entity)
+        if counts:
+            table.add_row(entity, *(str(counts.get(a, 0) or "") for a in COLUMNS))
+    console.print(table)
+    for change in report.changes if details else ():
+        if change.action is Action.UNCHANGED:
+            continue
+        detail = "; ".join(
+            f"{f.field}: {_short(f.old)} → {_short(f.new)}"
+            if f.field != "source"
+            else f"now in {names.get(str(f.new), f.new)}"
+            for f in change.fields
+        )
+        note = f" ({change.note})" if change.note else ""
+        console.print(
+            f" {MARK[change.action]} {change.entity} {change.key}{note}"
+            f"{': ' + detail if detail else ''}",
+            soft_wrap=True,
+        )
+    missing = [c for c in report.changes if c.action is Action.MISSING]
+    if missing:
+        console.print(
+            f"[yellow]{len(missing)} item(s) are no longer in their file and were kept; "
+            "load again with --prune to remove them.[/]"
+        )
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    if not report.dry_run:
+        written = report.written
+        console.print(
+            f"{written} change{'s' if written != 1 else ''} written."
+            if written
+            else "Nothing changed."
+        )
+
+
+def _short(value: object) -> str:
+    text = str(plain(value))
+    return text if len(text) <= 60 else text[:57] + "…"  # noqa: PLR2004
+
+
+def render_status(
+    console: Console, result: DeadlineStatus, *, timezone: str, now: datetime
+) -> None:
+    record = result.deadline
+    deadline = record.deadline
+    meeting = f" for {result.meeting.meeting.code}" if result.meeting else ""
+    console.print(f"[bold]{deadline.code}[/] {deadline.title}{meeting}")
+    console.print(
+        f"due {local(record.due_at, timezone)} ({timezone}), "
+        f"{describe_time_left(record.due_at, now)}; rule {deadline.due}"
+    )
+    table = Table()
+    for column in ("person", "name", "state", "version", "submitted", "late"):
+        table.add_column(column)
+    for row in result.assignments:
+        if not row.active:
+            state = "[dim]withdrawn[/]"
+        elif row.not_applicable_reason:
+            state = f"not applicable: {row.not_applicable_reason}"
+        elif row.versions:
+            state = f"[green]{row.last_status}[/]"
+        else:
+            state = "[red]overdue[/]" if record.due_at < now else "due"
+        table.add_row(
+            row.handle,
+            row.name,
+            state,
+            str(row.versions or ""),
+            local(row.last_submitted_at, timezone) if row.last_submitted_at else "",
+            {True: "late", False: "on time", None: ""}[row.last_late],
+        )
+    console.print(table)
+    active = [r for r in result.assignments if r.active]
+    done = sum(1 for r in active if r.versions)
+    excused = sum(1 for r in active if r.not_applicable_reason and not r.versions)
+    console.print(
+        f"{done} submitted, {excused} not applicable, "
+        f"{len(active) - done - excused} missing, of {len(active)} assigned."
+    )
+
+
+def render_agenda(console: Console, agenda: Agenda, *, timezone: str, now: datetime) -> None:
+    meetings = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"Coming meetings (as of {local(now, timezone)}, {timezone})",
+        title_justify="left",
+    )
+    meetings.add_column("code", no_wrap=True)
+    meetings.add_column("meeting", no_wrap=True)
+    meetings.add_column("when (local)", no_wrap=True)
+    meetings.add_column("status", no_wrap=True)
+    for record in agenda.meetings:
+        m = record.meeting
+        when = f"{m.start:%Y-%m-%d} – {m.end:%m-%d}" if m.all_day else f"{m.start:%Y-%m-%d %H:%M}"
+        meetings.add_row(m.code, _clip(m.title, 26), when, m.status.value)
+    console.print(meetings)
+    deadlines = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"Coming deadlines (due times in {timezone})",
+        title_justify="left",
+    )
+    deadlines.add_column("code", no_wrap=True)
+    deadlines.add_column("input", no_wrap=True)
+    deadlines.add_column("due", no_wrap=True)
+    deadlines.add_column("time left", no_wrap=True)
+    deadlines.add_column("people", no_wrap=True)
+    for due, assigned in agenda.deadlines:
+        d = due.deadline
+        deadlines.add_row(
+            d.code,
+            _clip(d.title, 24),
+            due.due_at.astimezone(ZoneInfo(timezone)).strftime("%a %d %b %H:%M"),
+            describe_time_left(due.due_at, now),
+            str(assigned),
+        )
+    console.print(deadlines)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,103 @@
+"""``focal demo``: a self-contained tour on a fresh SQLite database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.panel import Panel
+
+import config
+from bots.cli.main import fail, read_documents
+from bots.cli.render import render_agenda, render_load_report, render_status
+from config.settings import Settings
+from config.wiring import build_app
+from db.migrate import head_revision, upgrade
+from services.loading import load_configuration
+from services.queries import agenda, deadline_status
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+SAMPLE_DIR = Path(config.__file__).parent
+SAMPLE_FILES = (
+    SAMPLE_DIR / "calendar" / "asean-environment-2026.yaml",
+    SAMPLE_DIR / "roster.example.yaml",
+)
+
+WHAT_NEXT = (
+    "[bold]What Focal does next[/] (each part arrives with its own release):\n"
+    "• [bold]Reminders[/]: each focal point gets a Slack message 14, 7, 3 and 1 days before an "
+    "input is due, on the day and when overdue, at 09:00 in their own timezone on their working "
+    "days; chairs and coordinators hear of what is 3 days overdue.\n"
+    "• [bold]Submissions[/]: [cyan]/focal submit CODE text[/] records a numbered version with a "
+    "receipt; [cyan]/focal status CODE[/] shows who has and has not submitted.\n"
+    "• [bold]Calendar feeds[/]: a private link per person for Google Calendar, Outlook, Apple "
+    "Calendar and Thunderbird, with every meeting and deadline.\n"
+    "• [bold]focal serve[/]: the Slack endpoint, the feeds and the schedules in one command.\n\n"
+    "Try it on your own database: [cyan].venv/bin/focal init[/], then [cyan].venv/bin/focal load "
+    "config/calendar/asean-environment-2026.yaml config/roster.example.yaml[/], "
+    "[cyan].venv/bin/focal agenda[/] and [cyan].venv/bin/focal status CODE[/]."
+)
+
+
+def _step(console: Console, number: int, text: str) -> None:
+    console.rule(f"[bold]{number}. {text}", align="left")
+
+
+def run_tour(console: Console, *, now: str, database: Path, actor: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    settings = Settings(database_url=f"sqlite:///{database}")
+    try:
+        when = datetime.fromisoformat(now)
+    except ValueError:
+        fail(f"--now {now!r} is not an ISO date or time such as 2026-08-17T09:00")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(settings.timezone))
+    focal = build_app(settings)
+    try:
+        _step(console, 1, "A fresh database")
+        upgrade(focal.engine)
+        console.print(f"Created {database} at schema revision {head_revision()}.")
+
+        _step(console, 2, "Load the sample calendar and roster")
+        documents, errors = read_documents(SAMPLE_FILES)
+        if errors:
+            fail("the sample files do not load: " + "; ".join(map(str, errors)))
+        for path in SAMPLE_FILES:
+            console.print(f"  {path.relative_to(SAMPLE_DIR.parent)}")
+        report = load_configuration(
+            documents, uow=focal.uow(), options=focal.load_options(), actor=actor, now=when
+        )
+        render_load_report(console, report, names={}, details=False)
+
+        _step(
+            console, 3, f"The office's agenda as of {when:%a %d %b %Y %H:%M} ({settings.timezone})"
+        )
+        coming = agenda(uow=focal.uow(), now=when)
+        render_agenda(console, coming, timezone=settings.timezone, now=when)
+
+        if coming.deadlines:
+            record = coming.deadlines[0][0]
+            _step(console, 4, f"Who owes the next input: focal status {record.deadline.code}")
+            render_status(
+                console,
+                deadline_status(record.deadline.code, uow=focal.uow()),
+                timezone=settings.timezone,
+                now=when,
+            )
+
+        _step(console, 5, "Loading the same files again changes nothing")
+        again = load_configuration(
+            documents, uow=focal.uow(), options=focal.load_options(), actor=actor, now=when
+        )
+        console.print(f"{again.written} changes written.")
+
+        console.print(Panel(WHAT_NEXT))
+    finally:
+        focal.close()
+    raise typer.Exit(0)

@@ -1,0 +1,345 @@
+"""SQLAlchemy 2 models: the tables of SPEC.md.
+
+Every instant is ``UTCDateTime`` (aware UTC in Python, naive UTC in the database); local
+wall-clock times are plain ``DateTime`` columns kept beside their IANA zone name.
+Uniqueness the logic relies on is a constraint here, not a hope.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from core.model import (
+    DeadlineKind,
+    Language,
+    MeetingKind,
+    MeetingStatus,
+    ReminderState,
+    Role,
+    SubmissionStatus,
+)
+from db.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _one_of(column: str, values: type[Any]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v.value)) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
+
+
+# ------------------------------------------------------------------ roster
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+    __table_args__ = (CheckConstraint(_one_of("language", Language), name="language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    country: Mapped[str] = mapped_column(String(2))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    source: Mapped[str | None] = mapped_column(String(1000))
+    removed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    organization: Mapped[Organization | None] = relationship(lazy="joined")
+
+
+class GroupRow(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str | None] = mapped_column(String(1000))
+    removed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    memberships: Mapped[list[MembershipRow]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class MembershipRow(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("group_id", "person_id"),
+        CheckConstraint(_one_of("role", Role), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+    group: Mapped[GroupRow] = relationship(back_populates="memberships")
+    person: Mapped[PersonRow] = relationship(lazy="joined")
+
+
+class CoordinatorRow(Base):
+    __tablename__ = "coordinators"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+
+    person: Mapped[PersonRow] = relationship(lazy="joined")
+
+
+# ---------------------------------------------------------------- calendar
+
+
+class MeetingRow(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("uid", "recurrence_id"),
+        CheckConstraint(_one_of("kind", MeetingKind), name="kind"),
+        CheckConstraint(_one_of("status", MeetingStatus), name="status"),
+        CheckConstraint("sequence >= 0", name="sequence"),
+        Index("ix_meetings_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(128), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    titles: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    kind: Mapped[str] = mapped_column(String(32))
+    all_day: Mapped[bool] = mapped_column(Boolean)
+    start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    end_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    venue: Mapped[str | None] = mapped_column(String(500))
+    host_country: Mapped[str | None] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16))
+    notes: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(1000))
+    uid: Mapped[str] = mapped_column(String(500))
+    recurrence_id: Mapped[str] = mapped_column(String(64), default="")
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    removed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    groups: Mapped[list[GroupRow]] = relationship(
+        secondary="meeting_groups", lazy="selectin", order_by="GroupRow.code"
+    )
+
+
+class MeetingGroupRow(Base):
+    __tablename__ = "meeting_groups"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class DeadlineRow(Base):
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", DeadlineKind), name="kind"),
+        CheckConstraint("sequence >= 0", name="sequence"),
+        Index("ix_deadlines_due_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(128), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    titles: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    kind: Mapped[str] = mapped_column(String(32))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    due_rule: Mapped[str] = mapped_column(String(32))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime]
+    notes: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(1000))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    removed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    meeting: Mapped[MeetingRow | None] = relationship(lazy="joined")
+    targets: Mapped[list[DeadlineTargetRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class DeadlineTargetRow(Base):
+    """What a deadline's ``assign:`` names: a group or a person."""
+
+    __tablename__ = "deadline_targets"
+    __table_args__ = (
+        CheckConstraint("(group_id IS NULL) <> (person_id IS NULL)", name="one_target"),
+        UniqueConstraint("deadline_id", "group_id", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id", ondelete="CASCADE"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+
+    group: Mapped[GroupRow | None] = relationship(lazy="joined")
+    person: Mapped[PersonRow | None] = relationship(lazy="joined")
+
+
+# ------------------------------------------------------------ assignments
+
+
+class AssignmentRow(Base):
+    """One person owes one deadline. Never deleted: withdrawn when the roster moves on."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("deadline_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadlines.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    not_applicable_reason: Mapped[str | None] = mapped_column(Text)
+    not_applicable_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+    deadline: Mapped[DeadlineRow] = relationship(lazy="joined")
+    person: Mapped[PersonRow] = relationship(lazy="joined")
+
+
+class SubmissionRow(Base):
+    """A numbered version of one input. A new version never overwrites an older one."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "version"),
+        CheckConstraint("version >= 1", name="version"),
+        CheckConstraint(_one_of("status", SubmissionStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    links: Mapped[list[Any]] = mapped_column(default=list)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_at: Mapped[datetime]
+    late: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.RECEIVED.value)
+    reviewer_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reviewed_at: Mapped[datetime | None]
+
+
+# ------------------------------------------------------------- messaging
+
+
+class ReminderRow(Base):
+    """One planned message to one person; ``key`` is stable, so a reminder exists once."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", ReminderState), name="state"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_reminders_state_planned_at", "state", "planned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    planned_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default=ReminderState.PLANNED.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None]
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A message that went to the console instead of Slack (no ``SLACK_BOT_TOKEN``)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[Any] | None] = mapped_column(JSON)
+    message_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class FeedTokenRow(Base):
+    """A calendar-feed token: only its SHA-256 hash is stored."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    """Who changed what, when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_key: Mapped[str] = mapped_column(String(200))
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,423 @@
+"""Repositories: they speak the domain (``core.model``) and never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from core.changes import Stored
+from core.deadlines import parse_due_rule
+from core.model import (
+    Deadline,
+    DeadlineKind,
+    Group,
+    Language,
+    Meeting,
+    MeetingKind,
+    MeetingStatus,
+    Membership,
+    Person,
+    Role,
+    Roster,
+)
+from db.models import (
+    AssignmentRow,
+    AuditRow,
+    CoordinatorRow,
+    DeadlineRow,
+    DeadlineTargetRow,
+    GroupRow,
+    MeetingRow,
+    MembershipRow,
+    Organization,
+    PersonRow,
+    SubmissionRow,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRecord:
+    meeting: Meeting
+    uid: str
+    sequence: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRecord:
+    deadline: Deadline
+    due_at: datetime
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentStatus:
+    """One line of a deadline's submission matrix."""
+
+    handle: str
+    name: str
+    active: bool
+    not_applicable_reason: str | None
+    versions: int
+    last_submitted_at: datetime | None
+    last_late: bool | None
+    last_status: str | None
+
+
+# ------------------------------------------------------------------ roster
+
+
+def _person(row: PersonRow) -> Person:
+    return Person(
+        handle=row.handle,
+        name=row.name,
+        email=row.email,
+        timezone=row.timezone,
+        language=Language(row.language),
+        country=row.country,
+        organization=row.organization.name if row.organization else None,
+        slack_user_id=row.slack_user_id,
+    )
+
+
+def _group(row: GroupRow) -> Group:
+    members = sorted(
+        (Membership(m.person.handle, Role(m.role)) for m in row.memberships), key=lambda m: m.person
+    )
+    return Group(code=row.code, name=row.name, members=tuple(members))
+
+
+class RosterRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _person_rows(self) -> dict[str, PersonRow]:
+        return {r.handle: r for r in self.session.scalars(select(PersonRow))}
+
+    def people(self) -> dict[str, Stored[Person]]:
+        return {
+            h: Stored(_person(r), r.source, r.removed_at is not None)
+            for h, r in self._person_rows().items()
+        }
+
+    def groups(self) -> dict[str, Stored[Group]]:
+        rows = self.session.scalars(select(GroupRow)).unique()
+        return {r.code: Stored(_group(r), r.source, r.removed_at is not None) for r in rows}
+
+    def coordinators(self) -> tuple[str, ...]:
+        rows = self.session.scalars(select(CoordinatorRow))
+        return tuple(sorted(r.person.handle for r in rows))
+
+    def roster(self) -> Roster:
+        people = {h: s.value for h, s in self.people().items() if not s.removed}
+        groups = {c: s.value for c, s in self.groups().items() if not s.removed}
+        return Roster(people=people, groups=groups, coordinators=self.coordinators())
+
+    def _organization(self, name: str | None) -> Organization | None:
+        if name is None:
+            return None
+        row = self.session.scalar(select(Organization).where(Organization.name == name))
+        if row is None:
+            row = Organization(name=name)
+            self.session.add(row)
+        return row
+
+    def save_person(self, person: Person, *, source: str | None, now: datetime) -> None:
+        row = self.session.scalar(select(PersonRow).where(PersonRow.handle == person.handle))
+        if row is None:
+            row = PersonRow(handle=person.handle, created_at=now)
+        row.name, row.email, row.timezone = person.name, person.email, person.timezone
+        row.language, row.country = person.language.value, person.country
+        row.organization = self._organization(person.organization)
+        if person.slack_user_id is not None:  # never forget an id found through Slack
+            row.slack_user_id = person.slack_user_id
+        row.source, row.removed_at, row.updated_at = source, None, now
+        self.session.add(row)
+
+    def remove_person(self, handle: str, *, now: datetime) -> None:
+        row = self.session.scalar(select(PersonRow).where(PersonRow.handle == handle))
+        if row is not None:
+            row.removed_at = row.updated_at = now
+
+    def save_group(self, group: Group, *, source: str | None, now: datetime) -> None:
+        row = self.session.scalar(select(GroupRow).where(GroupRow.code == group.code))
+        if row is None:
+            row = GroupRow(code=group.code, created_at=now, memberships=[])
+        row.name, row.source, row.removed_at, row.updated_at = group.name, source, None, now
+        people = self._person_rows()
+        wanted = {m.person: m.role for m in group.members}
+        for membership in list(row.memberships):
+            handle = membership.person.handle
+            if handle not in wanted:
+                row.memberships.remove(membership)
+            else:
+                membership.role = wanted.pop(handle).value
+        for handle, role in sorted(wanted.items()):
+            row.memberships.append(MembershipRow(person=people[handle], role=role.value))
+        self.session.add(row)
+
+    def remove_group(self, code: str, *, now: datetime) -> None:
+        row = self.session.scalar(select(GroupRow).where(GroupRow.code == code))
+        if row is not None:
+            row.removed_at = row.updated_at = now
+
+    def set_coordinators(self, handles: Iterable[str]) -> None:
+        people = self._person_rows()
+        wanted = set(handles)
+        for row in list(self.session.scalars(select(CoordinatorRow))):
+            if row.person.handle in wanted:
+                wanted.discard(row.person.handle)
+            else:
+                self.session.delete(row)
+        for handle in sorted(wanted):
+            self.session.add(CoordinatorRow(person=people[handle]))
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def _meeting(row: MeetingRow) -> Meeting:
+    return Meeting(
+        code=row.code,
+        title=row.title,
+        kind=MeetingKind(row.kind),
+        start=row.start_local,
+        end=row.end_local,
+        timezone=row.timezone,
+        all_day=row.all_day,
+        titles=dict(row.titles),
+        venue=row.venue,
+        host_country=row.host_country,
+        groups=tuple(g.code for g in row.groups),
+        status=MeetingStatus(row.status),
+        notes=row.notes,
+    )
+
+
+def _deadline(row: DeadlineRow) -> Deadline:
+    targets = sorted(
+        (t.group.code if t.group else t.person.handle if t.person else "") for t in row.targets
+    )
+    return Deadline(
+        code=row.code,
+        title=row.title,
+        kind=DeadlineKind(row.kind),
+        due=parse_due_rule(row.due_rule),
+        meeting=row.meeting.code if row.meeting else None,
+        timezone=row.timezone,
+        assign=tuple(targets),
+        titles=dict(row.titles),
+        notes=row.notes,
+    )
+
+
+class CalendarRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def meetings(self) -> dict[str, Stored[MeetingRecord]]:
+        rows = self.session.scalars(select(MeetingRow).order_by(MeetingRow.starts_at))
+        return {
+            r.code: Stored(
+                MeetingRecord(_meeting(r), r.uid, r.sequence, r.starts_at, r.ends_at),
+                r.source,
+                r.removed_at is not None,
+            )
+            for r in rows
+        }
+
+    def deadlines(self) -> dict[str, Stored[DeadlineRecord]]:
+        rows = self.session.scalars(select(DeadlineRow).order_by(DeadlineRow.due_at)).unique()
+        return {
+            r.code: Stored(
+                DeadlineRecord(_deadline(r), r.due_at, r.sequence),
+                r.source,
+                r.removed_at is not None,
+            )
+            for r in rows
+        }
+
+    def save_meeting(
+        self,
+        meeting: Meeting,
+        *,
+        uid: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        source: str | None,
+        bump_sequence: bool,
+        now: datetime,
+    ) -> None:
+        row = self.session.scalar(select(MeetingRow).where(MeetingRow.code == meeting.code))
+        if row is None:
+            row = MeetingRow(
+                code=meeting.code, uid=uid, recurrence_id="", sequence=0, created_at=now
+            )
+        elif bump_sequence:
+            row.sequence += 1
+        row.title, row.titles, row.kind = meeting.title, dict(meeting.titles), meeting.kind.value
+        row.all_day, row.start_local, row.end_local = meeting.all_day, meeting.start, meeting.end
+        row.timezone, row.starts_at, row.ends_at = meeting.timezone, starts_at, ends_at
+        row.venue, row.host_country = meeting.venue, meeting.host_country
+        row.status, row.notes = meeting.status.value, meeting.notes
+        row.groups = list(
+            self.session.scalars(
+                select(GroupRow).where(GroupRow.code.in_(meeting.groups)).order_by(GroupRow.code)
+            )
+        )
+        row.source, row.removed_at, row.updated_at = source, None, now
+        self.session.add(row)
+
+    def remove_meeting(self, code: str, *, now: datetime) -> None:
+        row = self.session.scalar(select(MeetingRow).where(MeetingRow.code == code))
+        if row is not None:
+            row.removed_at = row.updated_at = now
+
+    def save_deadline(
+        self,
+        deadline: Deadline,
+        *,
+        due_at: datetime,
+        source: str | None,
+        bump_sequence: bool,
+        now: datetime,
+    ) -> None:
+        row = self.session.scalar(select(DeadlineRow).where(DeadlineRow.code == deadline.code))
+        if row is None:
+            row = DeadlineRow(code=deadline.code, sequence=0, created_at=now, targets=[])
+        elif bump_sequence:
+            row.sequence += 1
+        row.title, row.titles, row.kind = deadline.title, dict(deadline.titles), deadline.kind.value
+        row.due_rule, row.timezone, row.due_at = str(deadline.due), deadline.timezone, due_at
+        row.notes = deadline.notes
+        row.meeting = (
+            self.session.scalar(select(MeetingRow).where(MeetingRow.code == deadline.meeting))
+            if deadline.meeting
+            else None
+        )
+        groups = {g.code: g for g in self.session.scalars(select(GroupRow)).unique()}
+        people = {p.handle: p for p in self.session.scalars(select(PersonRow))}
+        current = {
+            (t.group.code if t.group else t.person.handle if t.person else ""): t
+            for t in row.targets
+        }
+        for key, target in current.items():
+            if key not in deadline.assign:
+                row.targets.remove(target)
+        for key in deadline.assign:
+            if key not in current:
+                group = groups.get(key)
+                person = None if group is not None else people[key]
+                row.targets.append(DeadlineTargetRow(group=group, person=person))
+        row.source, row.removed_at, row.updated_at = source, None, now
+        self.session.add(row)
+
+    def set_due(self, code: str, due_at: datetime, *, now: datetime) -> None:
+        row = self.session.scalar(select(DeadlineRow).where(DeadlineRow.code == code))
+        if row is not None and row.due_at != due_at:
+            row.due_at, row.sequence, row.updated_at = due_at, row.sequence + 1, now
+
+    def remove_deadline(self, code: str, *, now: datetime) -> None:
+        row = self.session.scalar(select(DeadlineRow).where(DeadlineRow.code == code))
+        if row is not None:
+            row.removed_at = row.updated_at = now
+
+
+# ------------------------------------------------------------ assignments
+
+
+class AssignmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _rows(self) -> dict[tuple[str, str], AssignmentRow]:
+        rows = self.session.scalars(select(AssignmentRow)).unique()
+        return {(r.deadline.code, r.person.handle): r for r in rows}
+
+    def active(self) -> set[tuple[str, str]]:
+        return {key for key, row in self._rows().items() if row.active}
+
+    def assign(self, deadline: str, handle: str, *, now: datetime) -> None:
+        row = self._rows().get((deadline, handle))
+        if row is None:
+            deadline_row = self.session.scalar(
+                select(DeadlineRow).where(DeadlineRow.code == deadline)
+            )
+            person_row = self.session.scalar(select(PersonRow).where(PersonRow.handle == handle))
+            self.session.add(
+                AssignmentRow(deadline=deadline_row, person=person_row, active=True, created_at=now)
+            )
+        else:
+            row.active, row.withdrawn_at = True, None
+
+    def withdraw(self, deadline: str, handle: str, *, now: datetime) -> None:
+        row = self._rows().get((deadline, handle))
+        if row is not None and row.active:
+            row.active, row.withdrawn_at = False, now
+
+    def status(self, deadline: str) -> list[AssignmentStatus]:
+        """The submission matrix of one deadline: every assignment, active ones first."""
+        latest = (
+            select(SubmissionRow.assignment_id, func.max(SubmissionRow.version).label("version"))
+            .group_by(SubmissionRow.assignment_id)
+            .subquery()
+        )
+        query = (
+            select(AssignmentRow, SubmissionRow)
+            .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
+            .outerjoin(latest, latest.c.assignment_id == AssignmentRow.id)
+            .outerjoin(
+                SubmissionRow,
+                (SubmissionRow.assignment_id == AssignmentRow.id)
+                & (SubmissionRow.version == latest.c.version),
+            )
+            .where(DeadlineRow.code == deadline)
+        )
+        out = []
+        for assignment, submission in self.session.execute(query).unique():
+            out.append(
+                AssignmentStatus(
+                    handle=assignment.person.handle,
+                    name=assignment.person.name,
+                    active=assignment.active,
+                    not_applicable_reason=assignment.not_applicable_reason,
+                    versions=submission.version if submission else 0,
+                    last_submitted_at=submission.submitted_at if submission else None,
+                    last_late=submission.late if submission else None,
+                    last_status=submission.status if submission else None,
+                )
+            )
+        return sorted(out, key=lambda s: (not s.active, s.handle))
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        entity: str,
+        key: str,
+        changes: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        self.session.add(
+            AuditRow(
+                at=at, actor=actor, action=action, entity=entity, entity_key=key, changes=changes
+            )
+        )
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(AuditRow)) or 0)

@@ -1,0 +1,56 @@
+"""The unit of work: one session, one visible transaction, the repositories over it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from db.repositories import (
+    AssignmentRepository,
+    AuditRepository,
+    CalendarRepository,
+    RosterRepository,
+)
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from sqlalchemy.orm import Session, sessionmaker
+
+
+class SqlAlchemyUnitOfWork:
+    """``with uow: ...; uow.commit()`` — anything not committed is rolled back on exit."""
+
+    session: Session
+    roster: RosterRepository
+    calendar: CalendarRepository
+    assignments: AssignmentRepository
+    audit: AuditRepository
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self.session_factory()
+        self.roster = RosterRepository(self.session)
+        self.calendar = CalendarRepository(self.session)
+        self.assignments = AssignmentRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
