@@ -346,8 +346,16 @@ class AssignmentRepository:
     def active(self) -> set[tuple[str, str]]:
         return {key for key, row in self._rows().items() if row.active}
 
+    def _row(self, deadline: str, handle: str) -> AssignmentRow | None:
+        return self.session.scalar(
+            select(AssignmentRow)
+            .join(AssignmentRow.deadline)
+            .join(AssignmentRow.person)
+            .where(DeadlineRow.code == deadline, PersonRow.handle == handle)
+        )
+
     def assign(self, deadline: str, handle: str, *, now: datetime) -> None:
-        row = self._rows().get((deadline, handle))
+        row = self._row(deadline, handle)
         if row is None:
             deadline_row = self.session.scalar(
                 select(DeadlineRow).where(DeadlineRow.code == deadline)
@@ -360,7 +368,7 @@ class AssignmentRepository:
             row.active, row.withdrawn_at = True, None
 
     def withdraw(self, deadline: str, handle: str, *, now: datetime) -> None:
-        row = self._rows().get((deadline, handle))
+        row = self._row(deadline, handle)
         if row is not None and row.active:
             row.active, row.withdrawn_at = False, now
 

@@ -6,6 +6,7 @@ import getpass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -79,18 +80,14 @@ def _actor() -> str:
         return "cli"
 
 
-def _parse_when(value: str | None, focal: App) -> datetime:
-    """``--now`` as an aware instant; a naive value is the coordinator's local time."""
-    if value is None:
-        return focal.clock.now()
+def parse_now(value: str, timezone: str) -> datetime:
+    """``--now`` as an aware instant; a value without an offset is local time in ``timezone``."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         fail(f"--now {value!r} is not an ISO date or time such as 2026-08-17T09:00")
     if parsed.tzinfo is None:
-        from zoneinfo import ZoneInfo  # noqa: PLC0415
-
-        parsed = parsed.replace(tzinfo=ZoneInfo(focal.settings.timezone))
+        parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
     return parsed
 
 
@@ -232,7 +229,7 @@ def agenda_command(
     """Coming meetings and deadlines, due times in the coordinator's timezone."""
     focal = _app()
     try:
-        when = _parse_when(now, focal)
+        when = focal.clock.now() if now is None else parse_now(now, focal.settings.timezone)
         render_agenda(
             out, agenda(uow=focal.uow(), now=when), timezone=focal.settings.timezone, now=when
         )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.panel import Panel
 
 import config
-from bots.cli.main import fail, read_documents
+from bots.cli.main import fail, parse_now, read_documents
 from bots.cli.render import render_agenda, render_load_report, render_status
 from config.settings import Settings
 from config.wiring import build_app
@@ -49,15 +47,10 @@ def _step(console: Console, number: int, text: str) -> None:
 
 
 def run_tour(console: Console, *, now: str, database: Path, actor: str) -> None:
+    settings = Settings(database_url=f"sqlite:///{database}")
+    when = parse_now(now, settings.timezone)  # bad input: refuse before touching anything
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    settings = Settings(database_url=f"sqlite:///{database}")
-    try:
-        when = datetime.fromisoformat(now)
-    except ValueError:
-        fail(f"--now {now!r} is not an ISO date or time such as 2026-08-17T09:00")
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(settings.timezone))
     focal = build_app(settings)
     try:
         _step(console, 1, "A fresh database")

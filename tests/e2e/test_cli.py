@@ -151,3 +151,12 @@ def test_the_installed_demo_runs_from_a_fresh_directory(tmp_path: Path) -> None:
     assert "focal status ACN2026-BRIEF" in result.stdout
     assert "0 changes written." in result.stdout
     assert (tmp_path / "var" / "demo.sqlite").exists()
+
+
+def test_demo_refuses_a_bad_time_and_leaves_its_database(focal, tmp_path: Path) -> None:
+    kept = tmp_path / "demo.sqlite"
+    kept.write_bytes(b"earlier tour")
+    result = focal("demo", "--now", "next tuesday", "--database", kept)
+    assert result.exit_code == 1
+    assert "--now 'next tuesday' is not an ISO date or time" in result.stderr
+    assert kept.read_bytes() == b"earlier tour"
