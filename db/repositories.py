@@ -426,6 +426,3 @@ class AuditRepository:
                 at=at, actor=actor, action=action, entity=entity, entity_key=key, changes=changes
             )
         )
-
-    def count(self) -> int:
-        return int(self.session.scalar(select(func.count()).select_from(AuditRow)) or 0)

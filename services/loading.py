@@ -22,7 +22,7 @@ from core.meetings import RESCHEDULING_FIELDS, meeting_instants, meeting_uid
 from core.source import LoadErrors
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping, Sequence
+    from collections.abc import Callable, Collection, Mapping, Sequence
     from datetime import datetime
 
     from core.model import Deadline, Group, Meeting, Person
@@ -154,6 +154,30 @@ def load_configuration(
     return LoadReport(tuple(changes), tuple(warnings), dry_run, loaded)
 
 
+_WRITES = frozenset({Action.ADDED, Action.CHANGED, Action.RESTORED})
+
+
+def _apply(
+    entity: str,
+    desired: Mapping[str, tuple[T, str]],
+    stored: Mapping[str, Stored[T]],
+    loaded: Collection[str],
+    *,
+    prune: bool,
+    save: Callable[[T, str, Change], None],
+    remove: Callable[[str], None],
+) -> list[Change]:
+    """Diff one kind of entity, then save what is new or changed and remove what is pruned."""
+    changes = diff(entity, desired, stored, loaded_sources=loaded, prune=prune)
+    for change in changes:
+        if change.action in _WRITES:
+            value, source = desired[change.key]
+            save(value, source, change)
+        elif change.action is Action.REMOVED:
+            remove(change.key)
+    return changes
+
+
 def _apply_people(
     uow: UnitOfWork,
     contents: FileContents,
@@ -171,14 +195,15 @@ def _apply_people(
             # an id found through Slack is kept when the roster gives none
             person = dataclasses.replace(person, slack_user_id=previous.value.slack_user_id)
         desired[person.handle] = (person, entry.file)
-    changes = diff("person", desired, stored, loaded_sources=loaded, prune=prune)
-    for change in changes:
-        if change.action in {Action.ADDED, Action.CHANGED, Action.RESTORED}:
-            person, source = desired[change.key]
-            uow.roster.save_person(person, source=source, now=now)
-        elif change.action is Action.REMOVED:
-            uow.roster.remove_person(change.key, now=now)
-    return changes
+    return _apply(
+        "person",
+        desired,
+        stored,
+        loaded,
+        prune=prune,
+        save=lambda p, source, _: uow.roster.save_person(p, source=source, now=now),
+        remove=lambda key: uow.roster.remove_person(key, now=now),
+    )
 
 
 def _apply_groups(
@@ -191,14 +216,15 @@ def _apply_groups(
     now: datetime,
 ) -> list[Change]:
     desired = {e.value.code: (e.value, e.file) for e in contents.groups}
-    changes = diff("group", desired, stored, loaded_sources=loaded, prune=prune)
-    for change in changes:
-        if change.action in {Action.ADDED, Action.CHANGED, Action.RESTORED}:
-            group, source = desired[change.key]
-            uow.roster.save_group(group, source=source, now=now)
-        elif change.action is Action.REMOVED:
-            uow.roster.remove_group(change.key, now=now)
-    return changes
+    return _apply(
+        "group",
+        desired,
+        stored,
+        loaded,
+        prune=prune,
+        save=lambda g, source, _: uow.roster.save_group(g, source=source, now=now),
+        remove=lambda key: uow.roster.remove_group(key, now=now),
+    )
 
 
 def _apply_coordinators(uow: UnitOfWork, contents: FileContents) -> list[Change]:
@@ -209,14 +235,8 @@ def _apply_coordinators(uow: UnitOfWork, contents: FileContents) -> list[Change]
     if current == wanted:
         return [Change("coordinators", "coordinators", Action.UNCHANGED)]
     uow.roster.set_coordinators(wanted)
-    return [
-        Change(
-            "coordinators",
-            "coordinators",
-            Action.CHANGED,
-            (FieldChange("handles", current, wanted),),
-        )
-    ]
+    field = FieldChange("handles", current, wanted)
+    return [Change("coordinators", "coordinators", Action.CHANGED, (field,))]
 
 
 def _apply_meetings(
@@ -228,25 +248,29 @@ def _apply_meetings(
     prune: bool,
     now: datetime,
 ) -> list[Change]:
+    def save(meeting: Meeting, source: str, change: Change) -> None:
+        starts_at, ends_at = meeting_instants(meeting)
+        moved = any(f.field in RESCHEDULING_FIELDS for f in change.fields)
+        uow.calendar.save_meeting(
+            meeting,
+            uid=meeting_uid(meeting.code),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            source=source,
+            now=now,
+            bump_sequence=moved or change.action is Action.RESTORED,
+        )
+
     desired = {e.value.code: (e.value, e.file) for e in contents.meetings}
-    changes = diff("meeting", desired, stored, loaded_sources=loaded, prune=prune)
-    for change in changes:
-        if change.action in {Action.ADDED, Action.CHANGED, Action.RESTORED}:
-            meeting, source = desired[change.key]
-            starts_at, ends_at = meeting_instants(meeting)
-            moved = any(f.field in RESCHEDULING_FIELDS for f in change.fields)
-            uow.calendar.save_meeting(
-                meeting,
-                uid=meeting_uid(meeting.code),
-                starts_at=starts_at,
-                ends_at=ends_at,
-                source=source,
-                bump_sequence=moved or change.action is Action.RESTORED,
-                now=now,
-            )
-        elif change.action is Action.REMOVED:
-            uow.calendar.remove_meeting(change.key, now=now)
-    return changes
+    return _apply(
+        "meeting",
+        desired,
+        stored,
+        loaded,
+        prune=prune,
+        save=save,
+        remove=lambda key: uow.calendar.remove_meeting(key, now=now),
+    )
 
 
 def _apply_deadlines(
@@ -259,32 +283,35 @@ def _apply_deadlines(
     prune: bool,
     now: datetime,
 ) -> tuple[list[Change], list[str]]:
-    desired = {e.value.code: (e.value, e.file) for e in contents.deadlines}
-    changes = diff("deadline", desired, stored, loaded_sources=loaded, prune=prune)
     meetings = {k: s.value.meeting for k, s in uow.calendar.meetings().items()}
     records = uow.calendar.deadlines()
     warnings: list[str] = []
-    for change in changes:
-        if change.action in {Action.ADDED, Action.CHANGED, Action.RESTORED}:
-            deadline, source = desired[change.key]
-            meeting = meetings.get(deadline.meeting) if deadline.meeting else None
-            due_at = resolve_due(
-                deadline,
-                meeting,
-                default_timezone=options.default_timezone,
-                workdays=options.workdays,
-            )
-            previous = records.get(change.key)
-            uow.calendar.save_deadline(
-                deadline,
-                due_at=due_at,
-                source=source,
-                now=now,
-                bump_sequence=previous is not None and previous.value.due_at != due_at,
-            )
-            warnings += _due_warnings(deadline, due_at, options)
-        elif change.action is Action.REMOVED:
-            uow.calendar.remove_deadline(change.key, now=now)
+
+    def save(deadline: Deadline, source: str, _change: Change) -> None:
+        meeting = meetings.get(deadline.meeting) if deadline.meeting else None
+        due_at = resolve_due(
+            deadline, meeting, default_timezone=options.default_timezone, workdays=options.workdays
+        )
+        previous = records.get(deadline.code)
+        uow.calendar.save_deadline(
+            deadline,
+            due_at=due_at,
+            source=source,
+            now=now,
+            bump_sequence=previous is not None and previous.value.due_at != due_at,
+        )
+        warnings.extend(_due_warnings(deadline, due_at, options))
+
+    desired = {e.value.code: (e.value, e.file) for e in contents.deadlines}
+    changes = _apply(
+        "deadline",
+        desired,
+        stored,
+        loaded,
+        prune=prune,
+        save=save,
+        remove=lambda key: uow.calendar.remove_deadline(key, now=now),
+    )
     return changes, warnings
 
 
