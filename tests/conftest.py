@@ -22,6 +22,7 @@ from db.engine import build_engine, build_session_factory
 from db.migrate import upgrade
 from db.models import Base
 from db.uow import SqlAlchemyUnitOfWork
+from tests.slack_standin import SlackStandIn
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -138,3 +139,13 @@ def engine(database_url: str) -> Iterator[Engine]:
 def make_uow(engine: Engine) -> Callable[[], SqlAlchemyUnitOfWork]:
     factory = build_session_factory(engine)
     return lambda: SqlAlchemyUnitOfWork(factory)
+
+
+# --------------------------------------------------------------------- Slack
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    """A local Slack on 127.0.0.1 that the real slack_sdk WebClient talks to over HTTP."""
+    with SlackStandIn() as standin:
+        yield standin
