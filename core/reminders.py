@@ -115,14 +115,14 @@ def plan_for(
     recipient: Person,
     *,
     policy: ReminderPolicy,
-    kinds: Iterable[int] | None = None,
+    days: Iterable[int] | None = None,
 ) -> dict[date, tuple[int, datetime]]:
     """Local day -> (days before due, instant) for one recipient, merged per day."""
     zone = ZoneInfo(recipient.timezone)
     calendar = WorkingCalendar(recipient.country)
     due_date = item.due_at.astimezone(zone).date()
     by_day: dict[date, tuple[int, datetime]] = {}
-    for days_before in policy.days_before if kinds is None else kinds:
+    for days_before in policy.days_before if days is None else days:
         day = _working_day(calendar, due_date - timedelta(days=days_before), due_date)
         at = _local_day_at(day, policy.hour, zone)
         while days_before >= 0 and at > item.due_at:
@@ -192,7 +192,7 @@ def _plan_one(
     steps = (-policy.escalate_after_days,)
     for recipient in escalation_recipients(item.assignment, roster):
         for days_before, at in plan_for(
-            item, roster.people[recipient], policy=policy, kinds=steps
+            item, roster.people[recipient], policy=policy, days=steps
         ).values():
             if at >= item.assigned_at:
                 out.append(_reminder(item, recipient, ReminderKind.ESCALATION, days_before, at))
@@ -244,14 +244,22 @@ def reconcile(
         and have[key].state is ReminderState.PLANNED
         and have[key].planned_at != r.planned_at
     ]
+    current_due = {(r.deadline, r.person, r.recipient): r.due_at for r in wanted.values()}
+
+    def still_wanted(key: str, r: StoredReminder) -> bool:
+        if key in wanted:
+            return True
+        # a "changed" notice is not in the plan; it stands while its due instant is current
+        return (
+            r.kind is ReminderKind.CHANGED
+            and current_due.get((r.deadline, r.person, r.recipient)) == r.due_at
+        )
+
     skip = [
         key
         for key, r in have.items()
-        if key not in wanted
-        and r.state is ReminderState.PLANNED
-        and r.kind is not ReminderKind.CHANGED
+        if r.state is ReminderState.PLANNED and not still_wanted(key, r)
     ]
-    current_due = {(r.deadline, r.person, r.recipient): r.due_at for r in wanted.values()}
     notices: dict[str, PlannedReminder] = {}
     for r in have.values():
         due = current_due.get((r.deadline, r.person, r.recipient))

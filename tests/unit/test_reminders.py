@@ -289,6 +289,33 @@ def test_a_moved_deadline_is_replanned_and_the_reminded_are_told_once() -> None:
     assert reconcile(after, store, now=now + timedelta(hours=1)).notices == ()
 
 
+def test_an_unsent_change_notice_is_dropped_once_it_is_stale() -> None:
+    now = hanoi(2026, 9, 12, 10, 0)
+    before = plan_reminders([open_assignment()], roster=ROSTER, policy=POLICY)
+    store = [stored(before[0], ReminderState.SENT)]
+    moved = plan_reminders(
+        [open_assignment(due_at=hanoi(2026, 10, 2, 17, 0))], roster=ROSTER, policy=POLICY
+    )
+    notice = reconcile(moved, store, now=now).notices[0]
+    store += [stored(notice, ReminderState.PLANNED)] + [
+        stored(r, ReminderState.PLANNED) for r in moved
+    ]
+    # still current: kept
+    assert notice.key not in reconcile(moved, store, now=now).skip
+    # submitted before it went out: skipped
+    done = plan_reminders(
+        [open_assignment(state=AssignmentState.SUBMITTED)], roster=ROSTER, policy=POLICY
+    )
+    assert notice.key in reconcile(done, store, now=now).skip
+    # moved again: the old notice is skipped and a new one planned
+    again = plan_reminders(
+        [open_assignment(due_at=hanoi(2026, 10, 9, 17, 0))], roster=ROSTER, policy=POLICY
+    )
+    changes = reconcile(again, store, now=now)
+    assert notice.key in changes.skip
+    assert [n.due_at for n in changes.notices] == [hanoi(2026, 10, 9, 17, 0)]
+
+
 def test_a_new_reminder_hour_retimes_the_unsent_ones() -> None:
     now = hanoi(2026, 9, 12, 10, 0)
     plan = plan_reminders([open_assignment()], roster=ROSTER, policy=POLICY)
