@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, Self
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from types import TracebackType
 
+    from core.notices import Digest, ReminderMessage
     from db.repositories import (
         AssignmentRepository,
         AuditRepository,
@@ -35,3 +38,42 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+# ---------------------------------------------------------------- delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where a message landed: Slack's channel and ``ts`` (or the outbox's)."""
+
+    channel: str
+    ts: str
+
+
+class DeliveryFailedError(Exception):
+    """Nothing was posted. ``permanent``: trying again will not help (no such user...)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class DeliveryUncertainError(Exception):
+    """The message may or may not have been posted (the connection went away mid-call)."""
+
+
+class Notifier(Protocol):
+    """Sends messages to people; the Slack and console edges implement it.
+
+    ``send`` raises ``DeliveryFailedError`` when nothing was posted and
+    ``DeliveryUncertainError`` when it cannot tell. ``find_sent`` looks in the destination's
+    recent history (since ``since``) for messages carrying the message's keys as metadata,
+    and returns the key -> delivery of those it finds.
+    """
+
+    def send(self, message: ReminderMessage | Digest) -> Delivery: ...
+
+    def find_sent(
+        self, message: ReminderMessage | Digest, *, since: datetime
+    ) -> dict[str, Delivery]: ...

@@ -1,0 +1,1 @@
+"""The Slack edge: Block Kit rendering and delivery."""

@@ -1,0 +1,103 @@
+"""What Focal tells people, before it is rendered: reminder messages and the digest. Pure.
+
+A ``ReminderMessage`` is everything one recipient is told in one run (SPEC.md: at most one
+reminder message per person per run). A ``Digest`` is the coordinators' morning list. The
+Slack edge renders both as Block Kit; the console edge as plain text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from core.reminders import ReminderKind
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import date, datetime
+
+    from core.model import Language, Person
+
+#: Slack message metadata ``event_type`` values: how a sent message is found again.
+REMINDER_EVENT = "focal_reminders"
+DIGEST_EVENT = "focal_digest"
+
+
+@dataclass(frozen=True, slots=True)
+class Titled:
+    """A code with its default title and its translations."""
+
+    code: str
+    title: str
+    titles: Mapping[str, str] = field(default_factory=dict)
+
+    def title_in(self, language: str) -> str:
+        return self.titles.get(language, self.title)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderLine:
+    """One input in a reminder message."""
+
+    key: str  # the reminder's stable key
+    kind: ReminderKind
+    deadline: Titled
+    meeting: Titled | None
+    person: str  # who owes the input (the recipient, or someone a chair is told about)
+    person_name: str
+    due_at: datetime  # aware UTC
+
+    @property
+    def about_someone_else(self) -> bool:
+        return self.kind is ReminderKind.ESCALATION
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderMessage:
+    recipient: Person
+    lines: tuple[ReminderLine, ...]
+    now: datetime  # for "how long is left"
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(line.key for line in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    deadline: Titled
+    meeting: Titled | None
+    due_at: datetime
+    assigned: int
+    submitted: int
+    not_applicable: int
+    missing: tuple[str, ...]  # names of those who still owe it
+
+    @property
+    def overdue_at(self) -> datetime:
+        return self.due_at
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What needs action, as of ``now``: inputs due soon and everything overdue."""
+
+    day: date  # the local day it is for
+    timezone: str
+    language: Language
+    due_soon: tuple[DigestLine, ...]
+    overdue: tuple[DigestLine, ...]
+    now: datetime
+    window_days: int = 14
+
+    @property
+    def key(self) -> str:
+        return f"digest/{self.day.isoformat()}"
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.due_soon or self.overdue)
