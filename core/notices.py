@@ -57,10 +57,11 @@ class ReminderMessage:
     recipient: Person
     lines: tuple[ReminderLine, ...]
     now: datetime  # for "how long is left"
+    covered: tuple[str, ...] = ()  # keys of earlier steps this message stands in for
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(line.key for line in self.lines)
+        return tuple(line.key for line in self.lines) + self.covered
 
 
 @dataclass(frozen=True, slots=True)

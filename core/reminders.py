@@ -23,7 +23,7 @@ from core.model import ReminderState, Role
 from core.workdays import WorkingCalendar
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from core.model import Assignment, Person, Roster
 
@@ -157,13 +157,102 @@ def plan_reminders(
     assignments: Iterable[OpenAssignment], *, roster: Roster, policy: ReminderPolicy
 ) -> list[PlannedReminder]:
     """Every reminder the open assignments call for, in planned order."""
+    planner = _Planner(roster, policy)
+    planned = [r for item in assignments for r in planner.plan(item)]
+    return sorted(planned, key=lambda r: (r.planned_at, r.key))
+
+
+def plan_window(
+    assignments: Iterable[OpenAssignment],
+    *,
+    roster: Roster,
+    policy: ReminderPolicy,
+    now: datetime,
+    until: datetime,
+) -> list[PlannedReminder]:
+    """The part of the plan the store needs now: what is due by ``until``.
+
+    Of the reminders already due at ``now``, only the latest of each assignment and
+    recipient is kept: after a pause (the service was down), a person gets the reminder
+    that is current, not every step they missed. Everything later than ``until`` is
+    planned again by a later call.
+    """
+    planner = _Planner(roster, policy)
     planned: list[PlannedReminder] = []
     for item in assignments:
-        person = roster.people.get(item.assignment.person)
-        if item.state is not AssignmentState.OPEN or person is None:
-            continue
-        planned += _plan_one(item, person, roster=roster, policy=policy)
+        latest: dict[str, PlannedReminder] = {}
+        for r in planner.plan(item):
+            if r.planned_at <= now:
+                seen = latest.get(r.recipient)
+                if seen is None or (r.planned_at, r.key) > (seen.planned_at, seen.key):
+                    latest[r.recipient] = r
+            elif r.planned_at <= until:
+                planned.append(r)
+        planned += latest.values()
     return sorted(planned, key=lambda r: (r.planned_at, r.key))
+
+
+class _Planner:
+    """Plans one assignment at a time; remembers the days per (due, zone, country, steps).
+
+    Thousands of people share a handful of deadlines, zones and countries, so the working-day
+    arithmetic is done once per combination, not once per person.
+    """
+
+    def __init__(self, roster: Roster, policy: ReminderPolicy) -> None:
+        self.roster = roster
+        self.policy = policy
+        self._days: dict[tuple[datetime, str, str, bool], list[tuple[int, datetime]]] = {}
+        self._escalation: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def _steps(
+        self, item: OpenAssignment, recipient: Person, *, escalation: bool
+    ) -> list[tuple[int, datetime]]:
+        memo = (item.due_at, recipient.timezone, recipient.country, escalation)
+        steps = self._days.get(memo)
+        if steps is None:
+            days = (-self.policy.escalate_after_days,) if escalation else None
+            steps = list(plan_for(item, recipient, policy=self.policy, days=days).values())
+            self._days[memo] = steps
+        return steps
+
+    def _last_step(self, item: OpenAssignment, person: Person) -> datetime:
+        """When the escalation step would be, had the person been assigned from the start.
+
+        Someone assigned after even that gets no notice: an input that far overdue is the
+        coordinators' to chase, not a reminder's.
+        """
+        steps = self._steps(item, person, escalation=True)
+        return max((at for _, at in steps), default=item.due_at)
+
+    def _recipients(self, assignment: Assignment) -> tuple[str, ...]:
+        memo = (assignment.person, *assignment.via)
+        found = self._escalation.get(memo)
+        if found is None:
+            found = self._escalation[memo] = escalation_recipients(assignment, self.roster)
+        return found
+
+    def plan(self, item: OpenAssignment) -> list[PlannedReminder]:
+        person = self.roster.people.get(item.assignment.person)
+        if item.state is not AssignmentState.OPEN or person is None:
+            return []
+        handle = item.assignment.person
+        out: list[PlannedReminder] = []
+        missed = False
+        for days_before, at in self._steps(item, person, escalation=False):
+            if at < item.assigned_at:
+                missed = True
+            else:
+                out.append(_reminder(item, handle, _kind(days_before), days_before, at))
+        if missed and (out or item.assigned_at <= self._last_step(item, person)):
+            out.append(_reminder(item, handle, ReminderKind.ASSIGNED, 0, item.assigned_at))
+        for recipient in self._recipients(item.assignment):
+            for days_before, at in self._steps(
+                item, self.roster.people[recipient], escalation=True
+            ):
+                if at >= item.assigned_at:
+                    out.append(_reminder(item, recipient, ReminderKind.ESCALATION, days_before, at))
+        return out
 
 
 def _reminder(
@@ -174,29 +263,6 @@ def _reminder(
         deadline, person, recipient, kind=kind, days_before=days_before, due_at=item.due_at
     )
     return PlannedReminder(key, kind, deadline, person, recipient, at, item.due_at, days_before)
-
-
-def _plan_one(
-    item: OpenAssignment, person: Person, *, roster: Roster, policy: ReminderPolicy
-) -> list[PlannedReminder]:
-    handle = item.assignment.person
-    out: list[PlannedReminder] = []
-    missed = False
-    for days_before, at in plan_for(item, person, policy=policy).values():
-        if at < item.assigned_at:
-            missed = True
-        else:
-            out.append(_reminder(item, handle, _kind(days_before), days_before, at))
-    if missed:
-        out.append(_reminder(item, handle, ReminderKind.ASSIGNED, 0, item.assigned_at))
-    steps = (-policy.escalate_after_days,)
-    for recipient in escalation_recipients(item.assignment, roster):
-        for days_before, at in plan_for(
-            item, roster.people[recipient], policy=policy, days=steps
-        ).values():
-            if at >= item.assigned_at:
-                out.append(_reminder(item, recipient, ReminderKind.ESCALATION, days_before, at))
-    return out
 
 
 # ---------------------------------------------------------- against the store
@@ -227,15 +293,23 @@ class ReminderChanges:
 
 
 def reconcile(
-    planned: Iterable[PlannedReminder], stored: Iterable[StoredReminder], *, now: datetime
+    planned: Iterable[PlannedReminder],
+    stored: Iterable[StoredReminder],
+    *,
+    now: datetime,
+    open_due: Mapping[tuple[str, str], datetime] | None = None,
 ) -> ReminderChanges:
     """What to write so the store holds the plan: never touching what was already sent.
 
-    A reminder sent for an earlier due instant of a deadline that is still open for that
-    recipient earns one "changed" notice, planned at ``now``.
+    A reminder sent for an earlier due instant of a deadline that is still open earns its
+    recipient one "changed" notice, planned at ``now``. ``open_due`` maps (deadline, person)
+    of every open assignment to its due instant; by default it is read off ``planned``
+    (enough when ``planned`` is the whole plan, not a window of it).
     """
     wanted = {r.key: r for r in planned}
     have = {r.key: r for r in stored}
+    if open_due is None:
+        open_due = {(r.deadline, r.person): r.due_at for r in wanted.values()}
     add = [r for key, r in wanted.items() if key not in have]
     retime = [
         (key, r.planned_at)
@@ -244,16 +318,12 @@ def reconcile(
         and have[key].state is ReminderState.PLANNED
         and have[key].planned_at != r.planned_at
     ]
-    current_due = {(r.deadline, r.person, r.recipient): r.due_at for r in wanted.values()}
 
     def still_wanted(key: str, r: StoredReminder) -> bool:
         if key in wanted:
             return True
         # a "changed" notice is not in the plan; it stands while its due instant is current
-        return (
-            r.kind is ReminderKind.CHANGED
-            and current_due.get((r.deadline, r.person, r.recipient)) == r.due_at
-        )
+        return r.kind is ReminderKind.CHANGED and open_due.get((r.deadline, r.person)) == r.due_at
 
     skip = [
         key
@@ -262,7 +332,7 @@ def reconcile(
     ]
     notices: dict[str, PlannedReminder] = {}
     for r in have.values():
-        due = current_due.get((r.deadline, r.person, r.recipient))
+        due = open_due.get((r.deadline, r.person))
         if r.state is not ReminderState.SENT or due is None or due == r.due_at:
             continue
         key = reminder_key(

@@ -283,15 +283,55 @@ class ReminderRow(Base):
         CheckConstraint(_one_of("state", ReminderState), name="state"),
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_reminders_state_planned_at", "state", "planned_at"),
+        Index("ix_reminders_person_id_state", "person_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)  # the recipient
     kind: Mapped[str] = mapped_column(String(32))
     planned_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # the due instant it was planned for
+    days_before: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     state: Mapped[str] = mapped_column(String(16), default=ReminderState.PLANNED.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    # set while recovering a claim that may have been posted: Slack's history is searched from it
+    recovered_from: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReminderPlanRow(Base):
+    """How far ahead reminders are planned into the store, and whether that plan is stale.
+
+    One row. Anything that changes who owes what, or when, marks the plan stale; the
+    reminder run plans again only then, or when the horizon runs out.
+    """
+
+    __tablename__ = "reminder_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planned_at: Mapped[datetime | None]
+    horizon_end: Mapped[datetime | None]
+    stale: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DigestRow(Base):
+    """One coordinators' digest: sent once per local day, like a reminder (claim, send, mark)."""
+
+    __tablename__ = "digests"
+    __table_args__ = (CheckConstraint(_one_of("state", ReminderState), name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default=ReminderState.SENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None]
@@ -300,7 +340,6 @@ class ReminderRow(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
 
 class OutboxRow(Base):

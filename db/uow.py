@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Self
 
+from db.reminders import ReminderRepository
 from db.repositories import (
     AssignmentRepository,
     AuditRepository,
@@ -25,6 +26,7 @@ class SqlAlchemyUnitOfWork:
     calendar: CalendarRepository
     assignments: AssignmentRepository
     audit: AuditRepository
+    reminders: ReminderRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -35,6 +37,7 @@ class SqlAlchemyUnitOfWork:
         self.calendar = CalendarRepository(self.session)
         self.assignments = AssignmentRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.reminders = ReminderRepository(self.session)
         return self
 
     def __exit__(

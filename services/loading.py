@@ -150,6 +150,8 @@ def load_configuration(
         if dry_run:
             uow.rollback()
         else:
+            if any(change.writes for change in changes):
+                uow.reminders.mark_stale()  # who owes what, or when, may have changed
             uow.commit()
     return LoadReport(tuple(changes), tuple(warnings), dry_run, loaded)
 

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from core.notices import Digest, ReminderMessage
+    from db.reminders import ReminderRepository
     from db.repositories import (
         AssignmentRepository,
         AuditRepository,
@@ -23,6 +24,7 @@ class UnitOfWork(Protocol):
     calendar: CalendarRepository
     assignments: AssignmentRepository
     audit: AuditRepository
+    reminders: ReminderRepository
 
     def __enter__(self) -> Self: ...
 

@@ -1,0 +1,445 @@
+"""The reminders in the store: planned, claimed, sent. Speaks ``core.reminders``; never commits.
+
+Delivery is exactly once because every step is a conditional update on one row's state:
+a reminder is claimed (``planned`` -> ``sending``, stamped with the worker) before anyone
+posts it, and marked ``sent`` only by the worker that claimed it. Two workers can never
+both claim a row; a crashed worker's claims are recovered by the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from core.model import Language, MeetingStatus, Person, ReminderState
+from core.notices import Titled
+from core.reminders import ReminderKind, StoredReminder
+from db.models import (
+    AssignmentRow,
+    DeadlineRow,
+    MeetingRow,
+    PersonRow,
+    ReminderPlanRow,
+    ReminderRow,
+    SubmissionRow,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterable, Sequence
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+    from sqlalchemy.sql import ColumnElement
+
+    from core.reminders import PlannedReminder
+
+_CHUNK = 500  # rows per IN (...) list: well under every backend's parameter limit
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentFacts:
+    """What planning needs of one active assignment."""
+
+    deadline: str
+    person: str
+    assigned_at: datetime
+    due_at: datetime
+    submitted: bool
+    not_applicable: bool
+    cancelled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedReminder:
+    """A reminder this worker holds, with what its message needs."""
+
+    key: str
+    kind: ReminderKind
+    recipient: Person
+    person: str
+    person_name: str
+    deadline: Titled
+    meeting: Titled | None
+    due_at: datetime
+    attempts: int
+    claimed_at: datetime | None  # before this claim: set when it is being recovered
+    recovering: bool
+    still_open: bool  # no submission, not excused, deadline and meeting still on
+
+
+@dataclass(frozen=True, slots=True)
+class PlanState:
+    stale: bool
+    planned_at: datetime | None
+    horizon_end: datetime | None
+
+
+def _person(row: PersonRow) -> Person:
+    return Person(
+        handle=row.handle,
+        name=row.name,
+        email=row.email,
+        timezone=row.timezone,
+        language=Language(row.language),
+        country=row.country,
+        slack_user_id=row.slack_user_id,
+    )
+
+
+def _submitted() -> ColumnElement[bool]:
+    return exists().where(SubmissionRow.assignment_id == AssignmentRow.id)
+
+
+class ReminderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ------------------------------------------------------------- planning
+
+    def assignment_facts(self) -> list[AssignmentFacts]:
+        """Every active assignment of a deadline still on the calendar."""
+        query = (
+            select(
+                DeadlineRow.code,
+                PersonRow.handle,
+                AssignmentRow.created_at,
+                DeadlineRow.due_at,
+                _submitted(),
+                AssignmentRow.not_applicable_reason.is_not(None),
+                func.coalesce(MeetingRow.status, "") == MeetingStatus.CANCELLED.value,
+            )
+            .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
+            .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
+            .outerjoin(MeetingRow, DeadlineRow.meeting_id == MeetingRow.id)
+            .where(
+                AssignmentRow.active.is_(True),
+                DeadlineRow.removed_at.is_(None),
+                PersonRow.removed_at.is_(None),
+            )
+        )
+        return [AssignmentFacts(*row) for row in self.session.execute(query)]
+
+    def relevant(self) -> list[StoredReminder]:
+        """What reconciling needs: the unsent, and the sent whose deadline has moved since.
+
+        Sent reminders of a deadline that has not moved need no look: a plan never changes
+        them, and adding one again is refused by its unique key.
+        """
+        recipient = aliased(PersonRow)
+        owes = aliased(PersonRow)
+        moved = ReminderRow.due_at != DeadlineRow.due_at
+        query = (
+            select(
+                ReminderRow.key,
+                DeadlineRow.code,
+                owes.handle,
+                recipient.handle,
+                ReminderRow.kind,
+                ReminderRow.planned_at,
+                ReminderRow.due_at,
+                ReminderRow.state,
+            )
+            .join(AssignmentRow, ReminderRow.assignment_id == AssignmentRow.id)
+            .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
+            .join(owes, AssignmentRow.person_id == owes.id)
+            .join(recipient, ReminderRow.person_id == recipient.id)
+            .where(
+                or_(
+                    ReminderRow.state.in_([ReminderState.PLANNED, ReminderState.SENDING]),
+                    and_(ReminderRow.state == ReminderState.SENT, moved),
+                    and_(ReminderRow.kind == ReminderKind.CHANGED, ~moved),
+                )
+            )
+        )
+        return [
+            StoredReminder(
+                key=key,
+                deadline=deadline,
+                person=person,
+                recipient=to,
+                kind=ReminderKind(kind),
+                planned_at=planned_at,
+                due_at=due_at,
+                state=ReminderState(state),
+            )
+            for key, deadline, person, to, kind, planned_at, due_at, state in self.session.execute(
+                query
+            )
+        ]
+
+    def add(self, reminders: Collection[PlannedReminder], *, now: datetime) -> None:
+        """Store new reminders; a key already stored is left as it is."""
+        if not reminders:
+            return
+        people = dict(self.session.execute(select(PersonRow.handle, PersonRow.id)).tuples().all())
+        wanted_deadlines = {r.deadline for r in reminders}
+        assignments = {
+            (code, handle): assignment_id
+            for assignment_id, code, handle in self.session.execute(
+                select(AssignmentRow.id, DeadlineRow.code, PersonRow.handle)
+                .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
+                .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
+                .where(DeadlineRow.code.in_(wanted_deadlines))
+            ).tuples()
+        }
+        rows = [
+            {
+                "key": r.key,
+                "assignment_id": assignments[r.deadline, r.person],
+                "person_id": people[r.recipient],
+                "kind": r.kind.value,
+                "planned_at": r.planned_at,
+                "due_at": r.due_at,
+                "days_before": r.days_before,
+                "state": ReminderState.PLANNED.value,
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in reminders
+        ]
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        connection = self.session.connection()
+        statement = insert(ReminderRow).on_conflict_do_nothing(index_elements=["key"])
+        for chunk in _chunks(rows):
+            connection.execute(statement, list(chunk))
+
+    def retime(self, changes: Iterable[tuple[str, datetime]], *, now: datetime) -> None:
+        for key, planned_at in changes:
+            self.session.execute(
+                update(ReminderRow)
+                .where(ReminderRow.key == key, ReminderRow.state == ReminderState.PLANNED)
+                .values(planned_at=planned_at, updated_at=now)
+            )
+
+    def skip(self, keys: Sequence[str], *, now: datetime) -> None:
+        for chunk in _chunks(keys):
+            self.session.execute(
+                update(ReminderRow)
+                .where(ReminderRow.key.in_(chunk), ReminderRow.state == ReminderState.PLANNED)
+                .values(state=ReminderState.SKIPPED.value, updated_at=now)
+            )
+
+    def plan_state(self) -> PlanState:
+        row = self.session.get(ReminderPlanRow, 1)
+        if row is None:
+            return PlanState(stale=True, planned_at=None, horizon_end=None)
+        return PlanState(stale=row.stale, planned_at=row.planned_at, horizon_end=row.horizon_end)
+
+    def mark_planned(self, *, now: datetime, horizon_end: datetime) -> None:
+        row = self.session.get(ReminderPlanRow, 1, with_for_update=True)
+        if row is None:
+            self.session.add(ReminderPlanRow(id=1, planned_at=now, horizon_end=horizon_end))
+            row = ReminderPlanRow(id=1)
+        row.planned_at, row.horizon_end, row.stale = now, horizon_end, False
+
+    def mark_stale(self) -> None:
+        """Something changed who owes what, or when: plan again on the next run."""
+        updated = self.session.execute(update(ReminderPlanRow).values(stale=True))
+        if updated.rowcount == 0:  # type: ignore[attr-defined]
+            self.session.add(ReminderPlanRow(id=1, stale=True))
+
+    # ------------------------------------------------------------- delivery
+
+    def due_recipients(self, *, now: datetime, limit: int) -> list[int]:
+        """People with planned reminders due by ``now``, longest waiting first."""
+        query = (
+            select(ReminderRow.person_id)
+            .where(ReminderRow.state == ReminderState.PLANNED, ReminderRow.planned_at <= now)
+            .group_by(ReminderRow.person_id)
+            .order_by(func.min(ReminderRow.planned_at), ReminderRow.person_id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def claim(self, recipients: Sequence[int], *, now: datetime, worker: str) -> int:
+        """Take the due reminders of these people: only rows still ``planned`` are taken."""
+        claimed = 0
+        for chunk in _chunks(recipients):
+            result = self.session.execute(
+                update(ReminderRow)
+                .where(
+                    ReminderRow.person_id.in_(chunk),
+                    ReminderRow.state == ReminderState.PLANNED,
+                    ReminderRow.planned_at <= now,
+                )
+                .values(
+                    state=ReminderState.SENDING.value,
+                    claimed_by=worker,
+                    claimed_at=now,
+                    attempts=ReminderRow.attempts + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            claimed += result.rowcount  # type: ignore[attr-defined]
+        return claimed
+
+    def holders(self) -> dict[str | None, datetime]:
+        """Who holds reminders in ``sending`` (None: released after an unclear answer),
+        with the time of their oldest claim."""
+        query = (
+            select(ReminderRow.claimed_by, func.min(ReminderRow.claimed_at))
+            .where(ReminderRow.state == ReminderState.SENDING)
+            .group_by(ReminderRow.claimed_by)
+        )
+        return {by: at for by, at in self.session.execute(query).tuples() if at is not None}
+
+    def take_over(self, holders: Collection[str | None], *, now: datetime, worker: str) -> int:
+        """Claim the ``sending`` rows of dead or released claims made before ``now``.
+
+        The first claim's time is kept: Slack's history is searched from there.
+        """
+        named = [h for h in holders if h is not None]
+        held: list[ColumnElement[bool]] = [ReminderRow.claimed_by.in_(named)] if named else []
+        if None in holders:
+            held.append(ReminderRow.claimed_by.is_(None))
+        if not held:
+            return 0
+        result = self.session.execute(
+            update(ReminderRow)
+            .where(
+                ReminderRow.state == ReminderState.SENDING,
+                or_(*held),
+                func.coalesce(ReminderRow.claimed_at, ReminderRow.updated_at) < now,
+            )
+            .values(
+                claimed_by=worker,
+                recovered_from=func.coalesce(
+                    ReminderRow.recovered_from, ReminderRow.claimed_at, ReminderRow.updated_at
+                ),
+                claimed_at=now,
+                attempts=ReminderRow.attempts + 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount  # type: ignore[attr-defined, no-any-return]
+
+    def claimed(self, worker: str) -> list[ClaimedReminder]:
+        """The reminders ``worker`` holds, with everything their messages need."""
+        recipient = aliased(PersonRow)
+        owes = aliased(PersonRow)
+        still_open = and_(
+            AssignmentRow.active.is_(True),
+            AssignmentRow.not_applicable_reason.is_(None),
+            ~_submitted(),
+            DeadlineRow.removed_at.is_(None),
+            func.coalesce(MeetingRow.status, "") != MeetingStatus.CANCELLED.value,
+        )
+        query = (
+            select(ReminderRow, recipient, owes, DeadlineRow, MeetingRow, still_open)
+            .join(AssignmentRow, ReminderRow.assignment_id == AssignmentRow.id)
+            .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
+            .outerjoin(MeetingRow, DeadlineRow.meeting_id == MeetingRow.id)
+            .join(owes, AssignmentRow.person_id == owes.id)
+            .join(recipient, ReminderRow.person_id == recipient.id)
+            .where(ReminderRow.claimed_by == worker, ReminderRow.state == ReminderState.SENDING)
+            .order_by(ReminderRow.person_id, ReminderRow.due_at, ReminderRow.key)
+        )
+        out = []
+        for row, to, person, deadline, meeting, is_open in self.session.execute(query).tuples():
+            out.append(
+                ClaimedReminder(
+                    key=row.key,
+                    kind=ReminderKind(row.kind),
+                    recipient=_person(to),
+                    person=person.handle,
+                    person_name=person.name,
+                    deadline=Titled(deadline.code, deadline.title, dict(deadline.titles)),
+                    meeting=(
+                        Titled(meeting.code, meeting.title, dict(meeting.titles))
+                        if meeting is not None
+                        else None
+                    ),
+                    due_at=row.due_at,
+                    attempts=row.attempts,
+                    claimed_at=row.recovered_from,
+                    recovering=row.recovered_from is not None,
+                    still_open=bool(is_open)
+                    and (row.kind != ReminderKind.CHANGED or row.due_at == deadline.due_at),
+                )
+            )
+        return out
+
+    def _finish(self, keys: Sequence[str], *, worker: str, **values: object) -> int:
+        done = 0
+        for chunk in _chunks(keys):
+            result = self.session.execute(
+                update(ReminderRow)
+                .where(
+                    ReminderRow.key.in_(chunk),
+                    ReminderRow.claimed_by == worker,
+                    ReminderRow.state == ReminderState.SENDING,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            done += result.rowcount  # type: ignore[attr-defined]
+        return done
+
+    def mark_sent(
+        self, keys: Sequence[str], *, worker: str, channel: str, ts: str, now: datetime
+    ) -> int:
+        return self._finish(
+            keys,
+            worker=worker,
+            state=ReminderState.SENT.value,
+            sent_at=now,
+            slack_channel=channel,
+            slack_ts=ts,
+            last_error=None,
+            recovered_from=None,
+            updated_at=now,
+        )
+
+    def mark_skipped(self, keys: Sequence[str], *, worker: str, now: datetime) -> int:
+        return self._finish(
+            keys,
+            worker=worker,
+            state=ReminderState.SKIPPED.value,
+            recovered_from=None,
+            updated_at=now,
+        )
+
+    def release_uncertain(
+        self, keys: Sequence[str], *, worker: str, error: str, now: datetime
+    ) -> int:
+        """It may have been posted: left in ``sending`` with no holder; the next run looks in
+        Slack's history before it posts again."""
+        return self._finish(
+            keys, worker=worker, claimed_by=None, last_error=error[:2000], updated_at=now
+        )
+
+    def release_failed(
+        self,
+        keys: Sequence[str],
+        *,
+        worker: str,
+        error: str,
+        retry_at: datetime | None,
+        now: datetime,
+    ) -> int:
+        """Nothing was posted: planned again for ``retry_at``, or ``failed`` when None."""
+        common: dict[str, object] = {
+            "claimed_by": None,
+            "claimed_at": None,
+            "recovered_from": None,
+            "last_error": error[:2000],
+            "updated_at": now,
+        }
+        if retry_at is None:
+            return self._finish(keys, worker=worker, state=ReminderState.FAILED.value, **common)
+        return self._finish(
+            keys, worker=worker, state=ReminderState.PLANNED.value, planned_at=retry_at, **common
+        )

@@ -1,0 +1,354 @@
+"""Reminders: plan them into the store, then deliver what is due, exactly once.
+
+``refresh_plan`` keeps the store's planned reminders in line with the calendar, roster and
+submissions (only when something changed or the planned horizon runs short, so the
+every-minute run costs almost nothing). ``send_due`` claims the due reminders a batch of
+people at a time, posts one message per person, and marks them sent. The database decides
+who sends what: see ``db/reminders.py`` and docs/reminders.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from core.assignments import derive_assignments
+from core.model import Assignment
+from core.notices import ReminderLine, ReminderMessage
+from core.reminders import (
+    AssignmentState,
+    OpenAssignment,
+    ReminderKind,
+    ReminderPolicy,
+    plan_window,
+    reconcile,
+)
+from services.ports import Delivery, DeliveryFailedError, DeliveryUncertainError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
+
+    from db.reminders import AssignmentFacts, ClaimedReminder
+    from services.ports import Notifier, UnitOfWork
+
+#: How far ahead reminders are written to the store; planned again when half is used up.
+HORIZON = timedelta(hours=36)
+#: A claim older than this whose holder cannot be asked is taken over (it may have crashed).
+LEASE = timedelta(minutes=10)
+#: Attempts before a reminder that keeps failing is given up (``failed``, shown to coordinators).
+MAX_ATTEMPTS = 6
+#: Slack history is searched from a little before the earlier claim (clocks differ).
+_HISTORY_SLACK = timedelta(minutes=2)
+
+# which line stands for an input when several steps of it are due at once
+_PRIORITY = {
+    ReminderKind.CHANGED: 0,
+    ReminderKind.ASSIGNED: 1,
+    ReminderKind.OVERDUE: 2,
+    ReminderKind.DUE: 3,
+    ReminderKind.BEFORE: 4,
+    ReminderKind.ESCALATION: 5,
+}
+
+
+# ------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True, slots=True)
+class PlanReport:
+    planned: bool  # False: nothing had changed, the stored plan stands
+    assignments: int = 0
+    added: int = 0
+    retimed: int = 0
+    skipped: int = 0
+    notices: int = 0
+    horizon_end: datetime | None = None
+
+
+def _state(facts: AssignmentFacts) -> AssignmentState:
+    if facts.submitted:
+        return AssignmentState.SUBMITTED
+    if facts.not_applicable:
+        return AssignmentState.NOT_APPLICABLE
+    if facts.cancelled:
+        return AssignmentState.CANCELLED
+    return AssignmentState.OPEN
+
+
+def refresh_plan(
+    *,
+    uow: UnitOfWork,
+    policy: ReminderPolicy,
+    now: datetime,
+    horizon: timedelta = HORIZON,
+    force: bool = False,
+) -> PlanReport:
+    """Plan the reminders due up to ``now + horizon`` into the store, if anything changed."""
+    with uow:
+        state = uow.reminders.plan_state()
+        fresh = (
+            not state.stale
+            and state.planned_at is not None
+            and state.horizon_end is not None
+            and state.planned_at <= now <= state.horizon_end - horizon / 2
+        )
+        if fresh and not force:
+            return PlanReport(planned=False, horizon_end=state.horizon_end)
+        roster = uow.roster.roster()
+        deadlines = [s.value.deadline for s in uow.calendar.deadlines().values() if not s.removed]
+        via = derive_assignments(deadlines, roster)
+        items: list[OpenAssignment] = []
+        open_due: dict[tuple[str, str], datetime] = {}
+        for facts in uow.reminders.assignment_facts():
+            key = (facts.deadline, facts.person)
+            assignment = via.get(key) or Assignment(deadline=facts.deadline, person=facts.person)
+            item = OpenAssignment(assignment, facts.due_at, facts.assigned_at, _state(facts))
+            items.append(item)
+            if item.state is AssignmentState.OPEN:
+                open_due[key] = facts.due_at
+        until = now + horizon
+        planned = plan_window(items, roster=roster, policy=policy, now=now, until=until)
+        changes = reconcile(planned, uow.reminders.relevant(), now=now, open_due=open_due)
+        uow.reminders.add(changes.add + changes.notices, now=now)
+        uow.reminders.retime(changes.retime, now=now)
+        uow.reminders.skip(changes.skip, now=now)
+        uow.reminders.mark_planned(now=now, horizon_end=until)
+        uow.commit()
+    return PlanReport(
+        planned=True,
+        assignments=len(items),
+        added=len(changes.add),
+        retimed=len(changes.retime),
+        skipped=len(changes.skip),
+        notices=len(changes.notices),
+        horizon_end=until,
+    )
+
+
+# ------------------------------------------------------------------- delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """Who is sending: a name unique to this run, and a way to tell a dead holder.
+
+    ``is_gone(holder)`` answers True only when the holder is certainly not running (a
+    process of this machine that no longer exists); otherwise its claim waits for the lease.
+    """
+
+    name: str
+    is_gone: Callable[[str], bool] = field(default=lambda _holder: False)
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    messages: int = 0  # messages posted
+    reminders: int = 0  # reminders marked sent (posted now or found already posted)
+    recovered: int = 0  # of those, found in Slack's history after an unclear end
+    skipped: int = 0  # no longer wanted when their turn came (submitted, excused, moved)
+    retrying: int = 0  # nothing posted; planned again a little later
+    failed: int = 0  # given up
+    uncertain: int = 0  # may have been posted; the next run looks before posting
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryReport) -> None:
+        for name in (
+            "messages",
+            "reminders",
+            "recovered",
+            "skipped",
+            "retrying",
+            "failed",
+            "uncertain",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
+
+def claim_batch(
+    *, uow: UnitOfWork, now: datetime, worker: Worker, people: int, lease: timedelta = LEASE
+) -> list[ClaimedReminder]:
+    """Take the due reminders of up to ``people`` recipients, and any left by dead runs."""
+    with uow:
+        holders = uow.reminders.holders()
+        abandoned = [
+            holder
+            for holder, since in holders.items()
+            if holder is None or since < now - lease or worker.is_gone(holder)
+        ]
+        if abandoned:
+            uow.reminders.take_over(abandoned, now=now, worker=worker.name)
+        recipients = uow.reminders.due_recipients(now=now, limit=people)
+        if recipients:
+            uow.reminders.claim(recipients, now=now, worker=worker.name)
+        uow.commit()
+        return uow.reminders.claimed(worker.name)
+
+
+def _messages(claimed: Sequence[ClaimedReminder], now: datetime) -> list[ReminderMessage]:
+    """One message per recipient; several due steps of one input become its current line."""
+    by_recipient: dict[str, list[ClaimedReminder]] = defaultdict(list)
+    for reminder in claimed:
+        by_recipient[reminder.recipient.handle].append(reminder)
+    messages = []
+    for reminders in by_recipient.values():
+        by_input: dict[tuple[str, str], list[ClaimedReminder]] = defaultdict(list)
+        for r in reminders:
+            by_input[r.deadline.code, r.person].append(r)
+        lines: list[ReminderLine] = []
+        covered: list[str] = []
+        for steps in by_input.values():
+            best = min(steps, key=lambda r: (_PRIORITY[r.kind], -r.due_at.timestamp(), r.key))
+            lines.append(
+                ReminderLine(
+                    best.key,
+                    best.kind,
+                    best.deadline,
+                    best.meeting,
+                    best.person,
+                    best.person_name,
+                    best.due_at,
+                )
+            )
+            covered += [r.key for r in steps if r is not best]
+        lines.sort(key=lambda line: (line.kind is ReminderKind.ESCALATION, line.due_at, line.key))
+        messages.append(ReminderMessage(reminders[0].recipient, tuple(lines), now, tuple(covered)))
+    return messages
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    message: ReminderMessage
+    delivery: Delivery | None = None
+    found: dict[str, Delivery] = field(default_factory=dict)  # already posted (recovery)
+    failure: DeliveryFailedError | None = None
+    uncertain: DeliveryUncertainError | None = None
+
+
+def _deliver_one(
+    message: ReminderMessage, *, notifier: Notifier, since: datetime | None
+) -> _Outcome:
+    found: dict[str, Delivery] = {}
+    try:
+        if since is not None:  # a claim that may have been posted: look before posting again
+            found = notifier.find_sent(message, since=since - _HISTORY_SLACK)
+            rest = tuple(line for line in message.lines if line.key not in found)
+            if not rest:
+                return _Outcome(message, found=found)
+            message = replace(
+                message, lines=rest, covered=tuple(k for k in message.covered if k not in found)
+            )
+        return _Outcome(message, delivery=notifier.send(message), found=found)
+    except DeliveryFailedError as error:
+        return _Outcome(message, found=found, failure=error)
+    except DeliveryUncertainError as error:
+        return _Outcome(message, found=found, uncertain=error)
+
+
+def deliver(
+    claimed: Sequence[ClaimedReminder],
+    *,
+    uow: UnitOfWork,
+    notifier: Notifier,
+    now: datetime,
+    worker: Worker,
+    concurrency: int = 8,
+    retry_after: timedelta = timedelta(minutes=5),
+) -> DeliveryReport:
+    """Post one message per recipient of ``claimed``, then record what became of each."""
+    report = DeliveryReport()
+    stale = [r.key for r in claimed if not r.still_open]
+    wanted = [r for r in claimed if r.still_open]
+    attempts_left = {r.key: r for r in wanted}
+    since = {r.recipient.handle: r.claimed_at for r in wanted if r.recovering and r.claimed_at}
+    messages = _messages(wanted, now)
+
+    def one(message: ReminderMessage) -> _Outcome:
+        return _deliver_one(message, notifier=notifier, since=since.get(message.recipient.handle))
+
+    if concurrency > 1 and len(messages) > 1:
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="focal-send") as pool:
+            outcomes = list(pool.map(one, messages))
+    else:
+        outcomes = [one(m) for m in messages]
+
+    with uow:
+        reminders = uow.reminders
+        report.skipped += reminders.mark_skipped(stale, worker=worker.name, now=now)
+        for outcome in outcomes:
+            for key, where in outcome.found.items():
+                report.recovered += reminders.mark_sent(
+                    [key], worker=worker.name, channel=where.channel, ts=where.ts, now=now
+                )
+            keys = list(outcome.message.keys)
+            if outcome.delivery is not None:
+                report.messages += 1
+                report.reminders += reminders.mark_sent(
+                    keys,
+                    worker=worker.name,
+                    channel=outcome.delivery.channel,
+                    ts=outcome.delivery.ts,
+                    now=now,
+                )
+            elif outcome.uncertain is not None:
+                report.uncertain += reminders.release_uncertain(
+                    keys, worker=worker.name, error=str(outcome.uncertain), now=now
+                )
+                report.errors.append(f"{outcome.message.recipient.handle}: {outcome.uncertain}")
+            elif outcome.failure is not None:
+                error = str(outcome.failure)
+                report.errors.append(f"{outcome.message.recipient.handle}: {error}")
+                give_up = outcome.failure.permanent or any(
+                    attempts_left[k].attempts >= MAX_ATTEMPTS for k in keys if k in attempts_left
+                )
+                released = reminders.release_failed(
+                    keys,
+                    worker=worker.name,
+                    error=error,
+                    retry_at=None if give_up else now + retry_after,
+                    now=now,
+                )
+                if give_up:
+                    report.failed += released
+                else:
+                    report.retrying += released
+        report.reminders += report.recovered
+        uow.commit()
+    return report
+
+
+def send_due(
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    notifier: Notifier,
+    now: datetime,
+    worker: Worker,
+    batch: int = 200,
+    concurrency: int = 8,
+    lease: timedelta = LEASE,
+) -> DeliveryReport:
+    """Deliver everything due by ``now``, ``batch`` people at a time, until none is left."""
+    total = DeliveryReport()
+    last: set[str] = set()
+    while claimed := claim_batch(
+        uow=uow_factory(), now=now, worker=worker, people=batch, lease=lease
+    ):
+        keys = {r.key for r in claimed}
+        if keys == last:  # nothing moved on: never loop on rows that cannot be settled
+            break
+        last = keys
+        total.add(
+            deliver(
+                claimed,
+                uow=uow_factory(),
+                notifier=notifier,
+                now=now,
+                worker=worker,
+                concurrency=concurrency,
+            )
+        )
+    return total

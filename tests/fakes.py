@@ -1,0 +1,51 @@
+"""Fakes named by what they do (STYLE.md): a notifier that records, one that fails on cue."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from core.notices import Digest, ReminderMessage
+from services.ports import Delivery, DeliveryFailedError, DeliveryUncertainError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+@dataclass
+class RecordingNotifier:
+    """Keeps every message it is given; ``fail_next`` / ``unclear_next`` program faults."""
+
+    sent: list[ReminderMessage | Digest] = field(default_factory=list)
+    fail_next: list[DeliveryFailedError] = field(default_factory=list)
+    unclear_next: list[bool] = field(default_factory=list)  # True: posted, then unclear
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, message: ReminderMessage | Digest) -> Delivery:
+        with self._lock:
+            if self.fail_next:
+                raise self.fail_next.pop(0)
+            if self.unclear_next:
+                posted = self.unclear_next.pop(0)
+                if posted:
+                    self.sent.append(message)
+                raise DeliveryUncertainError("connection dropped")
+            self.sent.append(message)
+            return Delivery("D-test", f"{len(self.sent)}.000000")
+
+    def find_sent(
+        self, message: ReminderMessage | Digest, *, since: datetime
+    ) -> dict[str, Delivery]:
+        found = {}
+        with self._lock:
+            for number, earlier in enumerate(self.sent, start=1):
+                for key in set(earlier.keys) & set(message.keys):
+                    found[key] = Delivery("D-test", f"{number}.000000")
+        return found
+
+    def reminders(self) -> list[ReminderMessage]:
+        return [m for m in self.sent if isinstance(m, ReminderMessage)]
+
+    def keys(self) -> list[str]:
+        return [key for m in self.sent for key in m.keys]
