@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     country: str = "VN"
     reminder_hour: int = Field(default=9, ge=0, le=23)
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (14, 7, 3, 1, 0, -1, -3)
+    escalate_after_days: int = Field(default=3, ge=1, le=60)
+    digest_window_days: int = Field(default=14, ge=1, le=90)
+    send_concurrency: int = Field(default=8, ge=1, le=64)
     slack_api_url: str = SLACK_API_URL
     slack_command: str = "/focal"
     digest_channel: str | None = None
@@ -68,6 +72,28 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+            except ValueError:
+                raise ValueError(
+                    "a comma-separated list of whole days relative to the due date, "
+                    "e.g. 14,7,3,1,0,-1,-3"
+                ) from None
+        return value
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _sensible_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("at least one day, e.g. 0 for the due date itself")
+        if any(abs(day) > 365 for day in value):  # noqa: PLR2004
+            raise ValueError("days are within a year of the due date")
+        return tuple(sorted(set(value), reverse=True))
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
     @classmethod

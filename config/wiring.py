@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from core.reminders import ReminderPolicy
 from core.workdays import WorkingCalendar
 from db.engine import build_engine, build_session_factory
 from db.uow import SqlAlchemyUnitOfWork
 from services.loading import LoadOptions
+from services.reminders import Worker
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -46,6 +51,13 @@ class App:
             workdays=self.workdays,
         )
 
+    def policy(self) -> ReminderPolicy:
+        return ReminderPolicy(
+            days_before=self.settings.reminder_days,
+            hour=self.settings.reminder_hour,
+            escalate_after_days=self.settings.escalate_after_days,
+        )
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -58,3 +70,27 @@ def build_app(settings: Settings) -> App:
         session_factory=build_session_factory(engine),
         clock=SystemClock(),
     )
+
+
+def local_worker() -> Worker:
+    """A name for this sending run (host, process, run), and a test for dead holders.
+
+    A claim made by a process of this machine that no longer exists is taken over at once;
+    any other claim waits out its lease (the holder may be alive on another machine).
+    """
+    host, pid = socket.gethostname(), os.getpid()
+
+    def is_gone(holder: str) -> bool:
+        their_host, _, rest = holder.partition("|")
+        their_pid, _, _ = rest.partition("|")
+        if their_host != host or not their_pid.isdigit() or int(their_pid) == pid:
+            return False
+        try:
+            os.kill(int(their_pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, someone else's
+            return False
+        return False
+
+    return Worker(name=f"{host}|{pid}|{uuid.uuid4().hex[:12]}", is_gone=is_gone)

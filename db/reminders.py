@@ -328,6 +328,17 @@ class ReminderRepository:
 
     def claimed(self, worker: str) -> list[ClaimedReminder]:
         """The reminders ``worker`` holds, with everything their messages need."""
+        return self._details(
+            ReminderRow.claimed_by == worker, ReminderRow.state == ReminderState.SENDING
+        )
+
+    def due(self, now: datetime) -> list[ClaimedReminder]:
+        """The planned reminders due by ``now`` (what a run would claim), unclaimed."""
+        return self._details(
+            ReminderRow.state == ReminderState.PLANNED, ReminderRow.planned_at <= now
+        )
+
+    def _details(self, *where: ColumnElement[bool]) -> list[ClaimedReminder]:
         recipient = aliased(PersonRow)
         owes = aliased(PersonRow)
         still_open = and_(
@@ -344,7 +355,7 @@ class ReminderRepository:
             .outerjoin(MeetingRow, DeadlineRow.meeting_id == MeetingRow.id)
             .join(owes, AssignmentRow.person_id == owes.id)
             .join(recipient, ReminderRow.person_id == recipient.id)
-            .where(ReminderRow.claimed_by == worker, ReminderRow.state == ReminderState.SENDING)
+            .where(*where)
             .order_by(ReminderRow.person_id, ReminderRow.due_at, ReminderRow.key)
         )
         out = []

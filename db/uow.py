@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Self
 
+from db.digests import DigestRepository
 from db.reminders import ReminderRepository
 from db.repositories import (
     AssignmentRepository,
@@ -27,6 +28,7 @@ class SqlAlchemyUnitOfWork:
     assignments: AssignmentRepository
     audit: AuditRepository
     reminders: ReminderRepository
+    digests: DigestRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -38,6 +40,7 @@ class SqlAlchemyUnitOfWork:
         self.assignments = AssignmentRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.reminders = ReminderRepository(self.session)
+        self.digests = DigestRepository(self.session)
         return self
 
     def __exit__(

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from core.notices import Digest, ReminderMessage
+    from db.digests import DigestRepository
     from db.reminders import ReminderRepository
     from db.repositories import (
         AssignmentRepository,
@@ -25,6 +26,7 @@ class UnitOfWork(Protocol):
     assignments: AssignmentRepository
     audit: AuditRepository
     reminders: ReminderRepository
+    digests: DigestRepository
 
     def __enter__(self) -> Self: ...
 

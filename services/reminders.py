@@ -98,26 +98,33 @@ def refresh_plan(
         )
         if fresh and not force:
             return PlanReport(planned=False, horizon_end=state.horizon_end)
-        roster = uow.roster.roster()
-        deadlines = [s.value.deadline for s in uow.calendar.deadlines().values() if not s.removed]
-        via = derive_assignments(deadlines, roster)
-        items: list[OpenAssignment] = []
-        open_due: dict[tuple[str, str], datetime] = {}
-        for facts in uow.reminders.assignment_facts():
-            key = (facts.deadline, facts.person)
-            assignment = via.get(key) or Assignment(deadline=facts.deadline, person=facts.person)
-            item = OpenAssignment(assignment, facts.due_at, facts.assigned_at, _state(facts))
-            items.append(item)
-            if item.state is AssignmentState.OPEN:
-                open_due[key] = facts.due_at
-        until = now + horizon
-        planned = plan_window(items, roster=roster, policy=policy, now=now, until=until)
-        changes = reconcile(planned, uow.reminders.relevant(), now=now, open_due=open_due)
-        uow.reminders.add(changes.add + changes.notices, now=now)
-        uow.reminders.retime(changes.retime, now=now)
-        uow.reminders.skip(changes.skip, now=now)
-        uow.reminders.mark_planned(now=now, horizon_end=until)
+        report = _plan(uow, policy=policy, now=now, horizon=horizon)
         uow.commit()
+    return report
+
+
+def _plan(
+    uow: UnitOfWork, *, policy: ReminderPolicy, now: datetime, horizon: timedelta
+) -> PlanReport:
+    roster = uow.roster.roster()
+    deadlines = [s.value.deadline for s in uow.calendar.deadlines().values() if not s.removed]
+    via = derive_assignments(deadlines, roster)
+    items: list[OpenAssignment] = []
+    open_due: dict[tuple[str, str], datetime] = {}
+    for facts in uow.reminders.assignment_facts():
+        key = (facts.deadline, facts.person)
+        assignment = via.get(key) or Assignment(deadline=facts.deadline, person=facts.person)
+        item = OpenAssignment(assignment, facts.due_at, facts.assigned_at, _state(facts))
+        items.append(item)
+        if item.state is AssignmentState.OPEN:
+            open_due[key] = facts.due_at
+    until = now + horizon
+    planned = plan_window(items, roster=roster, policy=policy, now=now, until=until)
+    changes = reconcile(planned, uow.reminders.relevant(), now=now, open_due=open_due)
+    uow.reminders.add(changes.add + changes.notices, now=now)
+    uow.reminders.retime(changes.retime, now=now)
+    uow.reminders.skip(changes.skip, now=now)
+    uow.reminders.mark_planned(now=now, horizon_end=until)
     return PlanReport(
         planned=True,
         assignments=len(items),
@@ -127,6 +134,17 @@ def refresh_plan(
         notices=len(changes.notices),
         horizon_end=until,
     )
+
+
+def preview_due(
+    *, uow: UnitOfWork, policy: ReminderPolicy, now: datetime, horizon: timedelta = HORIZON
+) -> list[ReminderMessage]:
+    """The messages a run at ``now`` would send, planned afresh; nothing is written."""
+    with uow:
+        _plan(uow, policy=policy, now=now, horizon=horizon)
+        due = [r for r in uow.reminders.due(now) if r.still_open]
+        uow.rollback()
+    return _messages(due, now)
 
 
 # ------------------------------------------------------------------- delivery

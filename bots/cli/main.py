@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -11,21 +12,26 @@ from zoneinfo import ZoneInfo
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.panel import Panel
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bots.cli.render import render_agenda, render_load_report, render_status
+from bots.cli.render import render_agenda, render_delivery, render_load_report, render_status
+from bots.slack.messages import render_plain
 from config.settings import Settings
-from config.wiring import App, build_app
+from config.wiring import App, build_app, local_worker
 from config.yaml_source import YamlSourceError, parse_yaml
 from core.source import LoadError, LoadErrors
 from db.migrate import current_revision, head_revision, upgrade
+from services.digest import DigestOutcome, current_digest
 from services.loading import load_configuration
 from services.queries import UnknownDeadlineError, agenda, deadline_status
+from services.reminders import preview_due
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from core.source import Node
+    from flows.reminders import Runtime
 
 app = typer.Typer(
     name="focal",
@@ -220,6 +226,106 @@ def demo(
     from bots.cli.tour import run_tour  # noqa: PLC0415 - only the demo needs it
 
     run_tour(out, now=now, database=database, actor=_actor())
+
+
+def _echo_message(text: str) -> None:
+    out.print(Panel(text, expand=False), markup=False)
+
+
+def _runtime(focal: App) -> Runtime:
+    from bots.slack.notifier import build_notifier  # noqa: PLC0415 - imports slack_sdk
+    from flows.reminders import Runtime  # noqa: PLC0415 - imports Prefect
+
+    notifier = build_notifier(
+        focal.settings, focal.session_factory, focal.clock.now, echo=_echo_message
+    )
+    return Runtime(app=focal, notifier=notifier, worker=local_worker())
+
+
+def _use_prefect() -> bool:
+    """Run through Prefect's engine only when a Prefect server is configured to record it."""
+    return bool(os.environ.get("PREFECT_API_URL"))
+
+
+@app.command()
+def remind(
+    now: Annotated[
+        str | None, typer.Option(help="Run as of this time (ISO; local time if no offset).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan and show what would be sent; send nothing.")
+    ] = False,
+) -> None:
+    """Run the send-reminders flow once: plan what changed, deliver what is due."""
+    from flows.reminders import run_send_reminders, send_reminders  # noqa: PLC0415
+
+    focal = _app()
+    when = None if now is None else parse_now(now, focal.settings.timezone)
+    try:
+        if dry_run:
+            messages = preview_due(
+                uow=focal.uow(), policy=focal.policy(), now=when or focal.clock.now()
+            )
+            for message in messages:
+                _echo_message(render_plain(message))
+            out.print(f"{len(messages)} messages would be sent; nothing was written.")
+            return
+        if _use_prefect():
+            focal.close()
+            result = send_reminders(now=when)
+            out.print(
+                f"Sent {result['messages']} messages ({result['reminders']} reminders); "
+                f"{result['planned']} reminders newly planned."
+            )
+            return
+        planned, report = run_send_reminders(_runtime(focal), when)
+    except SQLAlchemyError as exc:
+        fail(f"the database failed during the run; what was sent is recorded: {exc}")
+    finally:
+        focal.close()
+    render_delivery(out, planned, report)
+    if report.uncertain or report.failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def digest(
+    now: Annotated[
+        str | None, typer.Option(help="As of this time (ISO; local time if no offset).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the digest; post nothing.")
+    ] = False,
+) -> None:
+    """Send the coordinators' digest once (at most once per day)."""
+    from flows.reminders import run_send_digest  # noqa: PLC0415
+
+    focal = _app()
+    when = focal.clock.now() if now is None else parse_now(now, focal.settings.timezone)
+    try:
+        if dry_run:
+            shown = current_digest(
+                uow=focal.uow(),
+                now=when,
+                timezone=focal.settings.timezone,
+                window_days=focal.settings.digest_window_days,
+            )
+            _echo_message(render_plain(shown))
+            return
+        result = run_send_digest(_runtime(focal), when)
+    finally:
+        focal.close()
+    messages = {
+        DigestOutcome.SENT: "The digest was posted.",
+        DigestOutcome.FOUND: "The digest had been posted by an earlier run; now recorded.",
+        DigestOutcome.EMPTY: "Nothing needs action today: no digest posted.",
+        DigestOutcome.ALREADY_SENT: "Today's digest was already posted.",
+        DigestOutcome.BUSY: "Another run is posting today's digest.",
+    }
+    if result.outcome in messages:
+        out.print(messages[result.outcome])
+        return
+    fail(f"the digest was not posted ({result.outcome.value}): {result.error}", code=2)
 
 
 @app.command(name="agenda")

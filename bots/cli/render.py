@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from services.loading import LoadReport
     from services.queries import Agenda, DeadlineStatus
+    from services.reminders import DeliveryReport, PlanReport
 
 ENTITIES = ("person", "group", "coordinators", "meeting", "deadline", "assignment")
 COLUMNS = (
@@ -174,3 +175,30 @@ def render_agenda(console: Console, agenda: Agenda, *, timezone: str, now: datet
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_delivery(console: Console, planned: PlanReport, report: DeliveryReport) -> None:
+    """What a reminder run did, in a sentence or two."""
+    if planned.planned:
+        console.print(
+            f"Planned: {planned.assignments} assignments looked at, {planned.added} reminders "
+            f"added, {planned.retimed} moved, {planned.skipped} dropped, "
+            f"{planned.notices} 'deadline changed' notices."
+        )
+    console.print(
+        f"Sent {report.messages} messages covering {report.reminders} reminders"
+        + (f" ({report.recovered} found already posted)" if report.recovered else "")
+        + (f"; {report.skipped} no longer needed" if report.skipped else "")
+        + "."
+    )
+    if report.retrying:
+        console.print(f"{report.retrying} reminders could not be sent; they will be tried again.")
+    if report.failed:
+        console.print(f"[red]{report.failed} reminders failed for good[/] (see `focal status`).")
+    if report.uncertain:
+        console.print(
+            f"[yellow]{report.uncertain} reminders had an unclear answer from Slack[/]: the next "
+            "run checks Slack before sending them again."
+        )
+    for error in report.errors[:10]:
+        console.print(f"  {error}", markup=False)

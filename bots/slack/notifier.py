@@ -369,7 +369,12 @@ class OutboxNotifier:
             session.flush()
             row_id = row.id
         if self._echo is not None:
-            self._echo(text)
+            to = (
+                "the digest channel"
+                if digest
+                else f"{message.recipient.name} (@{message.recipient.handle})"  # type: ignore[union-attr]
+            )
+            self._echo(f"To {to}:\n{text}")
         return Delivery("outbox", str(row_id))
 
     def find_sent(

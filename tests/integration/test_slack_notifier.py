@@ -389,7 +389,11 @@ def test_the_outbox_keeps_the_message_and_echoes_it(engine: Engine) -> None:
     assert first.message_metadata == keys_metadata(REMINDER_EVENT, ["k/1", "k/2"])
     assert first.created_at == NOW
     assert (second.person_id, second.channel, second.kind) == (None, "digest", "digest")
-    assert echoed == [render_plain(message), render_plain(digest())]
+    to = f"To {message.recipient.name} (@{message.recipient.handle}):\n"
+    assert echoed == [
+        to + render_plain(message),
+        "To the digest channel:\n" + render_plain(digest()),
+    ]
 
 
 def test_the_outbox_finds_what_it_sent(engine: Engine) -> None:
