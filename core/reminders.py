@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from core.model import Assignment, Person, Roster
 
 
+#: How late a missed reminder may still go out (after the service was down, say).
+CATCH_UP = timedelta(days=2)
+
+
 class ReminderKind(enum.StrEnum):
     BEFORE = "before"  # n days before the due date
     DUE = "due"  # on the due date
@@ -169,19 +173,23 @@ def plan_window(
     policy: ReminderPolicy,
     now: datetime,
     until: datetime,
+    catch_up: timedelta = CATCH_UP,
 ) -> list[PlannedReminder]:
     """The part of the plan the store needs now: what is due by ``until``.
 
     Of the reminders already due at ``now``, only the latest of each assignment and
-    recipient is kept: after a pause (the service was down), a person gets the reminder
-    that is current, not every step they missed. Everything later than ``until`` is
-    planned again by a later call.
+    recipient is kept, and only if it is less than ``catch_up`` old: after a pause (the
+    service was down), a person gets the reminder that is current, not every step they
+    missed, nor one that has gone stale. Everything later than ``until`` is planned again
+    by a later call.
     """
     planner = _Planner(roster, policy)
     planned: list[PlannedReminder] = []
     for item in assignments:
         latest: dict[str, PlannedReminder] = {}
         for r in planner.plan(item):
+            if r.planned_at < now - catch_up:
+                continue
             if r.planned_at <= now:
                 seen = latest.get(r.recipient)
                 if seen is None or (r.planned_at, r.key) > (seen.planned_at, seen.key):

@@ -33,6 +33,14 @@ if TYPE_CHECKING:
 PG_ENV = "FOCAL_TEST_DATABASE_URL"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Prefect, when a test starts it, stays on loopback and quiet."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.pop("PREFECT_API_URL", None)
+
+
 # ------------------------------------------------------------------ network
 
 

@@ -91,7 +91,7 @@ def parse_now(value: str, timezone: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        fail(f"--now {value!r} is not an ISO date or time such as 2026-08-17T09:00")
+        fail(f"--now {value!r} is not an ISO date or time such as 2026-09-03T09:00")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
     return parsed
@@ -217,7 +217,7 @@ def status(
 def demo(
     now: Annotated[
         str, typer.Option(help="Run the tour as of this local time.")
-    ] = "2026-08-17T09:00",
+    ] = "2026-09-03T09:00",
     database: Annotated[Path, typer.Option(help="The SQLite file the tour creates afresh.")] = Path(
         "var/demo.sqlite"
     ),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.panel import Panel
@@ -11,11 +14,13 @@ from rich.panel import Panel
 import config
 from bots.cli.main import fail, parse_now, read_documents
 from bots.cli.render import render_agenda, render_load_report, render_status
+from bots.slack.notifier import OutboxNotifier
 from config.settings import Settings
-from config.wiring import build_app
+from config.wiring import App, build_app, local_worker
 from db.migrate import head_revision, upgrade
 from services.loading import load_configuration
 from services.queries import agenda, deadline_status
+from services.reminders import refresh_plan, send_due
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,9 +33,6 @@ SAMPLE_FILES = (
 
 WHAT_NEXT = (
     "[bold]What Focal does next[/] (each part arrives with its own release):\n"
-    "• [bold]Reminders[/]: each focal point gets a Slack message 14, 7, 3 and 1 days before an "
-    "input is due, on the day and when overdue, at 09:00 in their own timezone on their working "
-    "days; chairs and coordinators hear of what is 3 days overdue.\n"
     "• [bold]Submissions[/]: [cyan]/focal submit CODE text[/] records a numbered version with a "
     "receipt; [cyan]/focal status CODE[/] shows who has and has not submitted.\n"
     "• [bold]Calendar feeds[/]: a private link per person for Google Calendar, Outlook, Apple "
@@ -38,12 +40,42 @@ WHAT_NEXT = (
     "• [bold]focal serve[/]: the Slack endpoint, the feeds and the schedules in one command.\n\n"
     "Try it on your own database: [cyan].venv/bin/focal init[/], then [cyan].venv/bin/focal load "
     "config/calendar/asean-environment-2026.yaml config/roster.example.yaml[/], "
-    "[cyan].venv/bin/focal agenda[/] and [cyan].venv/bin/focal status CODE[/]."
+    "[cyan].venv/bin/focal agenda[/], [cyan].venv/bin/focal status CODE[/], "
+    "[cyan].venv/bin/focal remind --dry-run[/] and [cyan].venv/bin/focal digest --dry-run[/]."
 )
 
 
 def _step(console: Console, number: int, text: str) -> None:
     console.rule(f"[bold]{number}. {text}", align="left")
+
+
+LOADED_BEFORE = timedelta(days=60)
+
+
+def _fixed(at: datetime) -> datetime:
+    return at
+
+
+def _show_reminders_of_day(console: Console, focal: App, day: date) -> None:
+    """Run the reminders as if Focal had been running: quietly up to the day, aloud through it."""
+    zone = ZoneInfo(focal.settings.timezone)
+    start = datetime.combine(day, time(0, 0), zone)
+    end = start + timedelta(days=1) - timedelta(minutes=1)
+    worker = local_worker()
+
+    def shown(text: str) -> None:
+        console.print(Panel(text, expand=False), markup=False)
+
+    for now, echo in ((start, None), (end, shown)):
+        notifier = OutboxNotifier(focal.session_factory, clock=partial(_fixed, now), echo=echo)
+        refresh_plan(uow=focal.uow(), policy=focal.policy(), now=now)
+        report = send_due(uow_factory=focal.uow, notifier=notifier, now=now, worker=worker)
+    console.print(
+        f"{report.messages} messages, {report.reminders} reminders: at "
+        f"{focal.settings.reminder_hour:02d}:00 in each person's own timezone, on their working "
+        "days. Without SLACK_BOT_TOKEN they go to the outbox table and this console; with it, "
+        "to Slack as direct messages with Submit / Remind me tomorrow / Not applicable buttons."
+    )
 
 
 def run_tour(console: Console, *, now: str, database: Path, actor: str) -> None:
@@ -63,8 +95,9 @@ def run_tour(console: Console, *, now: str, database: Path, actor: str) -> None:
             fail("the sample files do not load: " + "; ".join(map(str, errors)))
         for path in SAMPLE_FILES:
             console.print(f"  {path.relative_to(SAMPLE_DIR.parent)}")
+        loaded_at = when - LOADED_BEFORE  # as if the office had loaded them weeks ago
         report = load_configuration(
-            documents, uow=focal.uow(), options=focal.load_options(), actor=actor, now=when
+            documents, uow=focal.uow(), options=focal.load_options(), actor=actor, now=loaded_at
         )
         render_load_report(console, report, names={}, details=False)
 
@@ -89,6 +122,10 @@ def run_tour(console: Console, *, now: str, database: Path, actor: str) -> None:
             documents, uow=focal.uow(), options=focal.load_options(), actor=actor, now=when
         )
         console.print(f"{again.written} changes written.")
+
+        day = when.astimezone(ZoneInfo(settings.timezone)).date()
+        _step(console, 6, f"The reminders of {day:%a %d %b %Y}, as people would see them")
+        _show_reminders_of_day(console, focal, day)
 
         console.print(Panel(WHAT_NEXT))
     finally:

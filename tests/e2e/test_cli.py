@@ -148,8 +148,11 @@ def test_the_installed_demo_runs_from_a_fresh_directory(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Load the sample calendar and roster" in result.stdout
-    assert "focal status ACN2026-BRIEF" in result.stdout
+    assert "focal status JPNVN2026-TALKING-POINTS" in result.stdout
     assert "0 changes written." in result.stdout
+    assert "The reminders of Thu 03 Sep 2026" in result.stdout
+    assert "7 messages, 13 reminders" in result.stdout
+    assert "To Nguyen Thi Lan (@lan)" in result.stdout
     assert (tmp_path / "var" / "demo.sqlite").exists()
 
 
@@ -160,3 +163,68 @@ def test_demo_refuses_a_bad_time_and_leaves_its_database(focal, tmp_path: Path) 
     assert result.exit_code == 1
     assert "--now 'next tuesday' is not an ISO date or time" in result.stderr
     assert kept.read_bytes() == b"earlier tour"
+
+
+def _load_sample(focal) -> None:
+    """Init through the CLI, then load as of 1 July 2026 (the CLI's load stamps the clock)."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from bots.cli.main import read_documents  # noqa: PLC0415
+    from config.settings import Settings  # noqa: PLC0415
+    from config.wiring import build_app  # noqa: PLC0415
+    from services.loading import load_configuration  # noqa: PLC0415
+
+    assert focal("init").exit_code == 0
+    documents, errors = read_documents([CALENDAR, ROSTER])
+    assert not errors
+    app = build_app(Settings())
+    try:
+        load_configuration(
+            documents,
+            uow=app.uow(),
+            options=app.load_options(),
+            actor="test",
+            now=datetime(2026, 7, 1, tzinfo=UTC),
+        )
+    finally:
+        app.close()
+
+
+def test_remind_dry_run_shows_the_messages_and_writes_nothing(focal) -> None:
+    _load_sample(focal)
+    result = focal("remind", "--now", "2026-11-26T10:00", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "VN-ANNUAL-REPORT-2026" in result.output
+    assert "would be sent; nothing was written" in result.output
+    again = focal("remind", "--now", "2026-11-26T10:00", "--dry-run")
+    assert again.output.count("VN-ANNUAL-REPORT-2026") == result.output.count(
+        "VN-ANNUAL-REPORT-2026"
+    )
+
+
+def test_remind_without_a_token_prints_each_message_once(focal) -> None:
+    _load_sample(focal)
+    first = focal("remind", "--now", "2026-11-26T10:00")
+    assert first.exit_code == 0, first.output
+    assert "Sent 6 messages" in first.output
+    assert "To Nguyen" in first.output or "To " in first.output
+    second = focal("remind", "--now", "2026-11-26T10:30")
+    assert "Sent 0 messages" in second.output
+
+
+def test_remind_refuses_a_bad_time(focal) -> None:
+    _load_sample(focal)
+    result = focal("remind", "--now", "next tuesday")
+    assert result.exit_code == 1
+    assert "--now 'next tuesday' is not an ISO date" in result.output
+
+
+def test_digest_dry_run_and_once_per_day(focal) -> None:
+    _load_sample(focal)
+    shown = focal("digest", "--now", "2026-12-01T08:30", "--dry-run")
+    assert shown.exit_code == 0, shown.output
+    assert "VN-ANNUAL-REPORT-2026" in shown.output
+    sent = focal("digest", "--now", "2026-12-01T08:30")
+    assert "The digest was posted." in sent.output
+    again = focal("digest", "--now", "2026-12-01T11:00")
+    assert "already posted" in again.output
