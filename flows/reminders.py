@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime  # noqa: TC003 - Prefect reads the flows' annotations at run time
 from typing import TYPE_CHECKING, Any
 
 from prefect import flow, task
@@ -29,7 +30,6 @@ from services.reminders import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
     from prefect import Task
     from prefect.client.schemas.objects import State, TaskRun

@@ -1,0 +1,100 @@
+"""The Prefect flows run through Prefect's engine (a temporary local API), end to end.
+
+Slow (Prefect starts a server of its own): most logic is tested below the flows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from bots.cli.main import read_documents
+from config.settings import Settings
+from config.wiring import build_app
+from db.migrate import upgrade
+from db.models import ReminderRow
+from services.loading import load_configuration
+
+if TYPE_CHECKING:
+    from tests.slack_standin import SlackStandIn
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = [ROOT / "config/calendar/asean-environment-2026.yaml", ROOT / "config/roster.example.yaml"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackStandIn) -> str:
+    """The sample office on a SQLite file, its people known to the Slack stand-in."""
+    url = f"sqlite:///{tmp_path / 'focal.sqlite'}"
+    for name, value in {
+        "FOCAL_DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": "xoxb-focal-test",
+        "FOCAL_SLACK_API_URL": slack.url,
+        "FOCAL_DIGEST_CHANNEL": slack.add_channel(),
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    roster = yaml.safe_load(SAMPLE[1].read_text(encoding="utf-8"))
+    for person in roster["people"]:
+        slack.add_user(name=person["handle"], email=person["email"])
+    app = build_app(Settings())
+    try:
+        upgrade(app.engine)
+        documents, errors = read_documents(SAMPLE)
+        assert not errors
+        load_configuration(
+            documents,
+            uow=app.uow(),
+            options=app.load_options(),
+            actor="test",
+            now=datetime(2026, 7, 1, tzinfo=UTC),
+        )
+    finally:
+        app.close()
+    return url
+
+
+def test_the_flows_deliver_through_prefect(office: str, slack: SlackStandIn) -> None:
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.reminders import send_digest_flow, send_reminders
+
+    now = datetime(2026, 9, 3, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi: the day's reminders are due
+    with (
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+        prefect_test_harness(server_startup_timeout=120),
+    ):
+        state = send_reminders(now=now, return_state=True)
+        assert state.is_completed(), state
+        result = state.result()
+        again = send_reminders(now=now, return_state=True).result()
+        digest = send_digest_flow(now=now, return_state=True)
+        assert digest.is_completed(), digest
+        assert digest.result() == "sent"
+
+    assert result["messages"] > 0
+    assert again["messages"] == 0, "a second run sends nothing more"
+    posted = [m for m in slack.messages() if (m.metadata or {}).get("event_type")]
+    reminder_posts = [m for m in posted if m.metadata["event_type"] == "focal_reminders"]
+    assert len(reminder_posts) == result["messages"]
+    keys = [k for m in reminder_posts for k in m.metadata["event_payload"]["keys"]]
+    assert len(keys) == len(set(keys))
+    app = build_app(Settings(database_url=office))
+    try:
+        with app.engine.connect() as connection:
+            sent = connection.scalar(
+                select(func.count()).select_from(ReminderRow).where(ReminderRow.state == "sent")
+            )
+    finally:
+        app.close()
+    assert sent == len(keys)
+    assert [m for m in posted if m.metadata["event_type"] == "focal_digest"]
+    assert slack.violations == []
