@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from core.model import Assignment, Group, Language, Membership, Person, ReminderState, Role, Roster
 from core.reminders import (
+    CATCH_UP,
     AssignmentState,
     OpenAssignment,
     PlannedReminder,
@@ -19,6 +20,7 @@ from core.reminders import (
     ReminderPolicy,
     StoredReminder,
     plan_reminders,
+    plan_window,
     reconcile,
 )
 from core.workdays import WorkingCalendar
@@ -396,3 +398,37 @@ def test_moving_a_deadline_never_loses_a_sent_reminder(due: datetime, shift: int
     assert {n.recipient for n in changes.notices} <= {
         s.recipient for s in store if s.state is ReminderState.SENT
     }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    due=instants,
+    zone=zones,
+    lead=st.integers(0, 40),
+    offset=st.integers(-30 * 24, 30 * 24),
+)
+def test_the_window_is_the_current_part_of_the_plan(
+    due: datetime, zone: str, lead: int, offset: int
+) -> None:
+    roster = Roster(
+        people={"p": person("p", zone), "c": person("c", "Asia/Tokyo")},
+        groups={},
+        coordinators=("c",),
+    )
+    item = OpenAssignment(Assignment("D", "p"), due, due - timedelta(days=lead))
+    now = due + timedelta(hours=offset)
+    until = now + timedelta(hours=36)
+    full = plan_reminders([item], roster=roster, policy=POLICY)
+    window = plan_window([item], roster=roster, policy=POLICY, now=now, until=until)
+    assert window == plan_window([item], roster=roster, policy=POLICY, now=now, until=until)
+    assert set(window) <= set(full)
+    # everything in the horizon is there; of what is due, only the latest per recipient
+    assert {r for r in full if now < r.planned_at <= until} <= set(window)
+    due_now = [r for r in window if r.planned_at <= now]
+    assert len({r.recipient for r in due_now}) == len(due_now)
+    for r in due_now:
+        assert r.planned_at >= now - CATCH_UP
+        later = [
+            x for x in full if x.recipient == r.recipient and r.planned_at < x.planned_at <= now
+        ]
+        assert later == []

@@ -63,6 +63,9 @@ def test_an_empty_token_means_no_slack(monkeypatch: pytest.MonkeyPatch) -> None:
         ("FOCAL_TIMEZONE", "Asia/Hanoi", "unknown timezone 'Asia/Hanoi'"),
         ("FOCAL_COUNTRY", "XX", "no public-holiday calendar for country 'XX'"),
         ("FOCAL_REMINDER_HOUR", "24", "less than or equal to 23"),
+        ("FOCAL_REMINDER_DAYS", "14,seven", "comma-separated list of whole days"),
+        ("FOCAL_REMINDER_DAYS", "400", "within a year"),
+        ("FOCAL_ESCALATE_AFTER_DAYS", "0", "greater than or equal to 1"),
     ],
 )
 def test_bad_values_are_refused(
@@ -71,3 +74,10 @@ def test_bad_values_are_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=message):
         Settings()
+
+
+def test_the_reminder_policy_is_read_sorted_and_without_repeats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FOCAL_REMINDER_DAYS", " -2, 10,5, 0 ,5")
+    assert Settings().reminder_days == (10, 5, 0, -2)
