@@ -194,7 +194,7 @@ def render_delivery(console: Console, planned: PlanReport, report: DeliveryRepor
     if report.retrying:
         console.print(f"{report.retrying} reminders could not be sent; they will be tried again.")
     if report.failed:
-        console.print(f"[red]{report.failed} reminders failed for good[/] (see `focal status`).")
+        console.print(f"[red]{report.failed} reminders failed for good[/]; the reasons follow.")
     if report.uncertain:
         console.print(
             f"[yellow]{report.uncertain} reminders had an unclear answer from Slack[/]: the next "
