@@ -23,7 +23,7 @@ from core.model import ReminderState, Role
 from core.workdays import WorkingCalendar
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from core.model import Assignment, Person, Roster
 
@@ -137,6 +137,19 @@ def plan_for(
         if current is None or abs(days_before) < abs(current[0]):
             by_day[day] = (days_before, at)  # merged: the step nearest the due date wins
     return by_day
+
+
+def next_slot(now: datetime, recipient: Person, policy: ReminderPolicy) -> datetime:
+    """The recipient's next reminder time at or after ``now``: the hour, on a working day."""
+    zone = ZoneInfo(recipient.timezone)
+    calendar = WorkingCalendar(recipient.country)
+    day = now.astimezone(zone).date()
+    while True:
+        day = calendar.next_working_day(day)
+        at = _local_day_at(day, policy.hour, zone)
+        if at >= now:
+            return at
+        day += timedelta(days=1)
 
 
 def _kind(days_before: int) -> ReminderKind:
@@ -306,13 +319,15 @@ def reconcile(
     *,
     now: datetime,
     open_due: Mapping[tuple[str, str], datetime] | None = None,
+    notice_at: Callable[[str], datetime] | None = None,
 ) -> ReminderChanges:
     """What to write so the store holds the plan: never touching what was already sent.
 
     A reminder sent for an earlier due instant of a deadline that is still open earns its
     recipient one "changed" notice, planned at ``now``. ``open_due`` maps (deadline, person)
     of every open assignment to its due instant; by default it is read off ``planned``
-    (enough when ``planned`` is the whole plan, not a window of it).
+    (enough when ``planned`` is the whole plan, not a window of it). ``notice_at`` gives the
+    time a recipient's notice is planned for (their next reminder slot); by default ``now``.
     """
     wanted = {r.key: r for r in planned}
     have = {r.key: r for r in stored}
@@ -347,8 +362,9 @@ def reconcile(
             r.deadline, r.person, r.recipient, kind=ReminderKind.CHANGED, days_before=0, due_at=due
         )
         if key not in have:
+            at = now if notice_at is None else notice_at(r.recipient)
             notices[key] = PlannedReminder(
-                key, ReminderKind.CHANGED, r.deadline, r.person, r.recipient, now, due, 0
+                key, ReminderKind.CHANGED, r.deadline, r.person, r.recipient, at, due, 0
             )
     return ReminderChanges(
         tuple(add),

@@ -23,6 +23,7 @@ from core.reminders import (
     OpenAssignment,
     ReminderKind,
     ReminderPolicy,
+    next_slot,
     plan_window,
     reconcile,
 )
@@ -43,6 +44,8 @@ LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 6
 #: Slack history is searched from a little before the earlier claim (clocks differ).
 _HISTORY_SLACK = timedelta(minutes=2)
+
+_CLAIM_TRIES = 5  # picks of due people per batch when other runs keep taking them first
 
 # which line stands for an input when several steps of it are due at once
 _PRIORITY = {
@@ -120,7 +123,15 @@ def _plan(
             open_due[key] = facts.due_at
     until = now + horizon
     planned = plan_window(items, roster=roster, policy=policy, now=now, until=until)
-    changes = reconcile(planned, uow.reminders.relevant(), now=now, open_due=open_due)
+    changes = reconcile(
+        planned,
+        uow.reminders.relevant(),
+        now=now,
+        open_due=open_due,
+        notice_at=lambda handle: (
+            next_slot(now, person, policy) if (person := roster.people.get(handle)) else now
+        ),
+    )
     uow.reminders.add(changes.add + changes.notices, now=now)
     uow.reminders.retime(changes.retime, now=now)
     uow.reminders.skip(changes.skip, now=now)
@@ -200,9 +211,11 @@ def claim_batch(
         ]
         if abandoned:
             uow.reminders.take_over(abandoned, now=now, worker=worker.name)
-        recipients = uow.reminders.due_recipients(now=now, limit=people)
-        if recipients:
-            uow.reminders.claim(recipients, now=now, worker=worker.name)
+        for _ in range(_CLAIM_TRIES):
+            recipients = uow.reminders.due_recipients(now=now, limit=people)
+            if not recipients or uow.reminders.claim(recipients, now=now, worker=worker.name):
+                break
+            # another run took these people first (it held their rows): pick again
         uow.commit()
         return uow.reminders.claimed(worker.name)
 

@@ -176,8 +176,10 @@ class SlackNotifier:
         max_post_attempts: int = 3,
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._clients = clients
+        self._wall_clock = wall_clock
         self._digest_channel = digest_channel
         self._max_post_attempts = max(1, max_post_attempts)
         self._backoff = backoff
@@ -189,7 +191,7 @@ class SlackNotifier:
     def send(self, message: ReminderMessage | Digest) -> Delivery:
         channel = self._channel_for(message)
         rendered = _render(message)
-        since = datetime.now(UTC) - _CLOCK_MARGIN
+        since = self._wall_clock() - _CLOCK_MARGIN
         unsure: BaseException | None = None  # the last outcome that may have posted
         last_error: BaseException | None = None
         ever_unsure = False
@@ -228,11 +230,14 @@ class SlackNotifier:
         wanted = set(message.keys)
         found: dict[str, Delivery] = {}
         cursor: str | None = None
+        # ``since`` is the run's own time, which may be ahead of Slack's (``--now`` in the
+        # future, a fast clock): then the whole recent history is read instead
+        oldest = f"{since.timestamp():.6f}" if since <= self._wall_clock() else None
         for _page in range(_HISTORY_PAGES):
             try:
                 page = self._clients.read.conversations_history(
                     channel=channel,
-                    oldest=f"{since.timestamp():.6f}",
+                    oldest=oldest,
                     include_all_metadata=True,
                     limit=_HISTORY_PAGE,
                     cursor=cursor,  # slack_sdk drops None arguments
@@ -384,11 +389,10 @@ class OutboxNotifier:
         kind = "digest" if isinstance(message, Digest) else "reminders"
         wanted = set(message.keys)
         with self._session_factory() as session:
-            rows = session.scalars(
-                select(OutboxRow)
-                .where(OutboxRow.kind == kind, OutboxRow.created_at >= since)
-                .order_by(OutboxRow.id.desc())  # the oldest copy wins
-            ).all()
+            query = select(OutboxRow).where(OutboxRow.kind == kind)
+            if since <= self._clock():  # a run ahead of the clock reads everything
+                query = query.where(OutboxRow.created_at >= since)
+            rows = session.scalars(query.order_by(OutboxRow.id.desc())).all()
         found: dict[str, Delivery] = {}
         for row in rows:
             stored = row.message_metadata or {}

@@ -62,10 +62,14 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackStandIn)
 
 
 def test_the_flows_deliver_through_prefect(office: str, slack: SlackStandIn) -> None:
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
+    # imported here: Prefect takes over a second to import, and only this test needs it
+    from prefect.settings import (  # noqa: PLC0415
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness  # noqa: PLC0415
 
-    from flows.reminders import send_digest_flow, send_reminders
+    from flows.reminders import send_digest_flow, send_reminders  # noqa: PLC0415
 
     now = datetime(2026, 9, 3, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi: the day's reminders are due
     with (
@@ -82,10 +86,10 @@ def test_the_flows_deliver_through_prefect(office: str, slack: SlackStandIn) -> 
 
     assert result["messages"] > 0
     assert again["messages"] == 0, "a second run sends nothing more"
-    posted = [m for m in slack.messages() if (m.metadata or {}).get("event_type")]
-    reminder_posts = [m for m in posted if m.metadata["event_type"] == "focal_reminders"]
+    posted = [(m, m.metadata) for m in slack.messages() if m.metadata]
+    reminder_posts = [meta for _, meta in posted if meta["event_type"] == "focal_reminders"]
     assert len(reminder_posts) == result["messages"]
-    keys = [k for m in reminder_posts for k in m.metadata["event_payload"]["keys"]]
+    keys = [k for meta in reminder_posts for k in meta["event_payload"]["keys"]]
     assert len(keys) == len(set(keys))
     app = build_app(Settings(database_url=office))
     try:
@@ -96,5 +100,5 @@ def test_the_flows_deliver_through_prefect(office: str, slack: SlackStandIn) -> 
     finally:
         app.close()
     assert sent == len(keys)
-    assert [m for m in posted if m.metadata["event_type"] == "focal_digest"]
+    assert [meta for _, meta in posted if meta["event_type"] == "focal_digest"]
     assert slack.violations == []

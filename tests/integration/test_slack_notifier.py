@@ -317,8 +317,12 @@ def test_find_sent_finds_the_message_with_the_keys_and_ignores_others(
 
     assert found == {"k/1": sent, "k/2": sent}
     assert notify.find_sent(reminder(person(), "k/4"), since=since) == {}
-    later = datetime.now(UTC) + timedelta(seconds=1)
+    time.sleep(0.01)
+    later = datetime.now(UTC)  # after the message: the search starts there
     assert notify.find_sent(reminder(person(), "k/1"), since=later) == {}
+    # a run ahead of Slack's clock (``--now`` in the future) reads the whole recent history
+    ahead = datetime.now(UTC) + timedelta(days=30)
+    assert notify.find_sent(reminder(person(), "k/1"), since=ahead) == {"k/1": sent}
     assert slack.violations == []
 
 
@@ -399,7 +403,8 @@ def test_the_outbox_keeps_the_message_and_echoes_it(engine: Engine) -> None:
 def test_the_outbox_finds_what_it_sent(engine: Engine) -> None:
     factory = build_session_factory(engine)
     add_person(factory, "minh")
-    notify = OutboxNotifier(factory, clock=lambda: NOW, echo=None)
+    clock = [NOW]
+    notify = OutboxNotifier(factory, clock=lambda: clock[0], echo=None)
     sent = notify.send(reminder(person(), "k/1", "k/2"))
     notify.send(reminder(person(), "k/3"))
     sent_digest = notify.send(digest())
@@ -409,7 +414,11 @@ def test_the_outbox_finds_what_it_sent(engine: Engine) -> None:
     assert found == {"k/1": sent, "k/2": sent}
     assert notify.find_sent(digest(), since=since) == {"digest/2026-09-01": sent_digest}
     assert notify.find_sent(reminder(person(), "k/4"), since=since) == {}
+    clock[0] = NOW + timedelta(minutes=5)
     assert notify.find_sent(reminder(person(), "k/1"), since=NOW + timedelta(seconds=1)) == {}
+    # a search from ahead of the clock (``--now`` in the future) reads everything
+    ahead = NOW + timedelta(days=30)
+    assert notify.find_sent(reminder(person(), "k/1"), since=ahead) == {"k/1": sent}
 
 
 # --------------------------------------------------------------------- wiring
