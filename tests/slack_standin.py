@@ -382,6 +382,9 @@ class SlackStandIn:
         parts = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
+        if len(raw) < length:  # the client went away mid-request, as a killed process does
+            handler.close_connection = True
+            return
         if not parts.path.startswith("/api/"):
             handler.reply(404, b"<html><body>Not Found</body></html>", "text/html")
             return
