@@ -12,6 +12,7 @@ from db.repositories import (
     CalendarRepository,
     RosterRepository,
 )
+from db.submissions import SubmissionRepository
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -29,6 +30,7 @@ class SqlAlchemyUnitOfWork:
     audit: AuditRepository
     reminders: ReminderRepository
     digests: DigestRepository
+    submissions: SubmissionRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -41,6 +43,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = AuditRepository(self.session)
         self.reminders = ReminderRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.submissions = SubmissionRepository(self.session)
         return self
 
     def __exit__(

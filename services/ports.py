@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         CalendarRepository,
         RosterRepository,
     )
+    from db.submissions import SubmissionRepository
 
 
 class UnitOfWork(Protocol):
@@ -27,6 +28,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     reminders: ReminderRepository
     digests: DigestRepository
+    submissions: SubmissionRepository
 
     def __enter__(self) -> Self: ...
 
