@@ -13,8 +13,9 @@ some reminders would have gone out gets one "assigned" notice at once instead of
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -101,7 +102,12 @@ def reminder_key(
     once = {ReminderKind.ASSIGNED, ReminderKind.CHANGED}
     step = kind.value if kind in once else f"{kind.value}{days_before:+d}"
     to = "" if recipient == person else f">{recipient}"
-    return f"{deadline}/{person}{to}/{step}/{due_at:%Y%m%dT%H%MZ}"
+    return f"{deadline}/{person}{to}/{step}/{_stamp(due_at)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _stamp(due_at: datetime) -> str:
+    return due_at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
 
 
 def _local_day_at(day: date, hour: int, zone: ZoneInfo) -> datetime:
@@ -198,19 +204,28 @@ def plan_window(
     """
     planner = _Planner(roster, policy)
     planned: list[PlannedReminder] = []
+    oldest = now - catch_up
     for item in assignments:
-        latest: dict[str, PlannedReminder] = {}
-        for r in planner.plan(item):
-            if r.planned_at < now - catch_up:
+        latest: dict[str, _Step] = {}
+        for step in planner.steps(item):
+            at = step[3]
+            if at < oldest:
                 continue
-            if r.planned_at <= now:
-                seen = latest.get(r.recipient)
-                if seen is None or (r.planned_at, r.key) > (seen.planned_at, seen.key):
-                    latest[r.recipient] = r
-            elif r.planned_at <= until:
-                planned.append(r)
-        planned += latest.values()
+            if at <= now:
+                seen = latest.get(step[0])
+                if seen is None or (at, _reminder(item, *step).key) > (
+                    seen[3],
+                    _reminder(item, *seen).key,
+                ):
+                    latest[step[0]] = step
+            elif at <= until:
+                planned.append(_reminder(item, *step))
+        planned += [_reminder(item, *step) for step in latest.values()]
     return sorted(planned, key=lambda r: (r.planned_at, r.key))
+
+
+#: (recipient, kind, days before the due date, instant): a reminder before it is named
+_Step = tuple[str, "ReminderKind", int, datetime]
 
 
 class _Planner:
@@ -254,25 +269,28 @@ class _Planner:
         return found
 
     def plan(self, item: OpenAssignment) -> list[PlannedReminder]:
+        return [_reminder(item, *step) for step in self.steps(item)]
+
+    def steps(self, item: OpenAssignment) -> list[_Step]:
         person = self.roster.people.get(item.assignment.person)
         if item.state is not AssignmentState.OPEN or person is None:
             return []
         handle = item.assignment.person
-        out: list[PlannedReminder] = []
+        out: list[_Step] = []
         missed = False
         for days_before, at in self._steps(item, person, escalation=False):
             if at < item.assigned_at:
                 missed = True
             else:
-                out.append(_reminder(item, handle, _kind(days_before), days_before, at))
+                out.append((handle, _kind(days_before), days_before, at))
         if missed and (out or item.assigned_at <= self._last_step(item, person)):
-            out.append(_reminder(item, handle, ReminderKind.ASSIGNED, 0, item.assigned_at))
+            out.append((handle, ReminderKind.ASSIGNED, 0, item.assigned_at))
         for recipient in self._recipients(item.assignment):
             for days_before, at in self._steps(
                 item, self.roster.people[recipient], escalation=True
             ):
                 if at >= item.assigned_at:
-                    out.append(_reminder(item, recipient, ReminderKind.ESCALATION, days_before, at))
+                    out.append((recipient, ReminderKind.ESCALATION, days_before, at))
         return out
 
 
