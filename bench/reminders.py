@@ -1,0 +1,1391 @@
+"""Reminders at scale: plan and send for 5,000 people and 100,000 assignments, and print figures.
+
+Run from the repository root (see bench/README.md)::
+
+    .venv/bin/python -m bench.reminders --quick
+    .venv/bin/python -m bench.reminders --database sqlite \
+        --database postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Targets (the issue): planning <= 3 s, peak memory <= 400 MB, sending at least as fast as a bare
+sequential loop of ``WebClient.chat_postMessage`` over the same messages in the same run, and
+an idle run (nothing due; it runs every minute) <= 0.2 s.
+
+How it measures:
+
+* The workload is 100 working groups of 50 focal points; each group owes 20 inputs, due around
+  the bench day (2026-09-15, 10:30 in Hanoi) so that everyone has reminders due now and most
+  assignments have another step within the 36 h horizon. Chairs and the two coordinators get
+  escalations. It is written with SQLAlchemy Core (``--load yaml``: through ``focal load``'s
+  service instead; far slower at this size).
+* Planning runs in a fresh process per measurement (as a flow run would): its time, its max
+  RSS, and in a separate run its ``tracemalloc`` peak.
+* The Slack stand-in (tests/slack_standin.py) runs in a process of its own, one fresh per
+  measurement, with O(1) look-ups by e-mail and by members: real Slack answers those from an
+  index, and the stand-in's linear scans are not Focal's cost.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import hashlib
+import io
+import multiprocessing
+import os
+import platform
+import pstats
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Self
+from zoneinfo import ZoneInfo
+
+import sqlalchemy
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+from slack_sdk import WebClient
+from sqlalchemy import create_engine, delete, func, insert, select, text, update
+from sqlalchemy.engine import make_url
+
+from bots.slack.messages import render_reminder
+from bots.slack.notifier import SlackNotifier, build_web_clients
+from config.settings import Settings
+from config.wiring import App, build_app
+from config.yaml_source import parse_yaml
+from core.assignments import derive_assignments
+from core.deadlines import resolve_due
+from core.meetings import meeting_instants, meeting_uid
+from core.model import (
+    AbsoluteDue,
+    Assignment,
+    Deadline,
+    DeadlineKind,
+    Group,
+    Language,
+    Meeting,
+    MeetingKind,
+    Membership,
+    Person,
+    ReminderState,
+    Role,
+)
+from core.reminders import AssignmentState, OpenAssignment, plan_window, reconcile
+from core.workdays import WorkingCalendar
+from db.engine import build_engine
+from db.migrate import upgrade
+from db.models import (
+    AssignmentRow,
+    CoordinatorRow,
+    DeadlineRow,
+    DeadlineTargetRow,
+    GroupRow,
+    MeetingGroupRow,
+    MeetingRow,
+    MembershipRow,
+    PersonRow,
+    ReminderPlanRow,
+    ReminderRow,
+)
+from services.loading import load_configuration
+from services.reminders import HORIZON, Worker, preview_due, refresh_plan, send_due
+from tests import slack_standin
+from tests.slack_standin import SlackError, SlackStandIn
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from multiprocessing.connection import Connection
+
+    from sqlalchemy.engine import Engine
+
+    from core.notices import ReminderMessage
+    from db.reminders import AssignmentFacts
+    from services.reminders import DeliveryReport, PlanReport
+
+TOKEN = "xoxb-focal-bench"  # noqa: S105 - the stand-in's, not a secret
+HOME_ZONE, HOME_COUNTRY = "Asia/Ho_Chi_Minh", "VN"
+#: Tuesday 15 September 2026, 10:30 in Hanoi: after the 09:00 reminder hour in every zone below.
+BENCH_NOW = datetime(2026, 9, 15, 3, 30, tzinfo=UTC)
+GROUP_SIZE = 50
+#: Where focal points sit: mostly Viet Nam, the rest across ASEAN (zone, holiday country).
+ZONES = (
+    *[(HOME_ZONE, HOME_COUNTRY)] * 6,
+    ("Asia/Bangkok", "TH"),
+    ("Asia/Jakarta", "ID"),
+    ("Asia/Manila", "PH"),
+    ("Asia/Kuala_Lumpur", "MY"),
+    ("Asia/Singapore", "SG"),
+    ("Asia/Yangon", "MM"),
+)
+#: Due dates of a group's inputs, in days from the bench day. 15, 8, 4, 2, 1, 0 and -2 each put
+#: a step (14, 7, 3, 1, 0 days before, 1 after, 3 after) on the next morning, inside the horizon;
+#: everything due within 14 days also has a step already due. 30 and 45: nothing yet.
+OFFSETS = (15, 8, 4, 2, 1, 0, -2, 15, 8, 4, 2, 1, 0, -2, 8, 4, 2, 1, 30, 45)
+#: One group in this many has an input 4 days overdue: chairs and coordinators are told now.
+ESCALATING_EVERY = 20
+TARGET_PLAN_S, TARGET_MEMORY_MB, TARGET_IDLE_S = 3.0, 400.0, 0.2
+#: Tries at starting a child process: others may be editing the code it imports.
+ATTEMPTS = 3
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCTION = ("core", "db", "services", "config", "bots", "flows")
+
+console = Console(width=None if Console().is_terminal else 150)
+progress = Console(stderr=True)
+
+
+def _say(text_: str) -> None:
+    progress.log(text_)
+
+
+# ----------------------------------------------------------------- workload
+
+
+@dataclass(frozen=True)
+class Workload:
+    people: tuple[Person, ...]
+    groups: tuple[Group, ...]
+    meetings: tuple[Meeting, ...]
+    deadlines: tuple[Deadline, ...]
+    coordinators: tuple[str, ...]
+    loaded_at: datetime
+    user_ids: dict[str, str] = field(default_factory=dict)  # handle -> Slack user id
+
+    @property
+    def assignments(self) -> int:
+        focal = {g.code: len(g.handles_with_role(Role.FOCAL)) for g in self.groups}
+        return sum(focal[code] for d in self.deadlines for code in d.assign)
+
+    def slack_users(self) -> list[tuple[str, str, str, str]]:
+        return [(p.handle, p.email, p.timezone, self.user_ids[p.handle]) for p in self.people]
+
+
+def build_workload(people: int, assignments: int, now: datetime) -> Workload:
+    groups_n = max(1, people // GROUP_SIZE)
+    per_person = max(1, round(assignments / people))
+    today = now.astimezone(ZoneInfo(HOME_ZONE)).date()
+    persons = tuple(
+        Person(
+            handle=f"p{i:05d}",
+            name=f"Focal Point {i:05d}",
+            email=f"p{i:05d}@example.gov.vn",
+            timezone=ZONES[i % len(ZONES)][0],
+            language=Language.VI if i % 10 < 7 else Language.EN,  # noqa: PLR2004
+            country=ZONES[i % len(ZONES)][1],
+        )
+        for i in range(people)
+    )
+    members: list[list[Membership]] = [[] for _ in range(groups_n)]
+    for i, person in enumerate(persons):
+        members[i * groups_n // people].append(Membership(person.handle, Role.FOCAL))
+    if groups_n > 1:  # each group's chair is a focal point of the next group
+        chairs = [members[(g + 1) % groups_n][0].person for g in range(groups_n)]
+        for g, chair in enumerate(chairs):
+            members[g].append(Membership(chair, Role.CHAIR))
+    groups = tuple(
+        Group(f"WG{g:03d}", f"Working group {g}", tuple(sorted(ms, key=lambda m: m.person)))
+        for g, ms in enumerate(members)
+    )
+    meetings = tuple(_meeting(g, today) for g in range(groups_n))
+    deadlines = tuple(
+        _deadline(g, j, today, escalating=g % ESCALATING_EVERY == 0 and j == per_person - 1)
+        for g in range(groups_n)
+        for j in range(per_person)
+    )
+    return Workload(
+        people=persons,
+        groups=groups,
+        meetings=meetings,
+        deadlines=deadlines,
+        coordinators=tuple(p.handle for p in persons[:2]),
+        loaded_at=now - timedelta(days=60),
+        user_ids={p.handle: f"U{i:08d}" for i, p in enumerate(persons)},
+    )
+
+
+def _meeting(g: int, today: date) -> Meeting:
+    day = today + timedelta(days=50 + g % 30)
+    return Meeting(
+        code=f"WG{g:03d}-MTG",
+        title=f"Meeting of working group {g}",
+        kind=MeetingKind.WORKING_GROUP,
+        start=datetime.combine(day, clock_time(9)),
+        end=datetime.combine(day, clock_time(17)),
+        timezone="Asia/Jakarta",
+        titles={"vi": f"Cuộc họp nhóm công tác {g}"},
+        venue="Jakarta, Indonesia",
+        host_country="ID",
+        groups=(f"WG{g:03d}",),
+    )
+
+
+def _deadline(g: int, j: int, today: date, *, escalating: bool) -> Deadline:
+    offset = -4 if escalating else OFFSETS[j % len(OFFSETS)]
+    due = datetime.combine(today + timedelta(days=offset), clock_time(12 + g % 6))
+    return Deadline(
+        code=f"WG{g:03d}-IN{j:02d}",
+        title=f"Input {j + 1} of working group {g} to the meeting",
+        kind=DeadlineKind.REPORT,
+        due=AbsoluteDue(at=due),
+        meeting=f"WG{g:03d}-MTG",
+        assign=(f"WG{g:03d}",),
+        titles={"vi": f"Đầu vào {j + 1} của nhóm công tác {g} cho cuộc họp"},
+    )
+
+
+# ---------------------------------------------------------------- loading
+
+ROSTER_FILE, CALENDAR_FILE = "bench/roster.yaml", "bench/calendar.yaml"
+
+
+def roster_yaml(w: Workload) -> str:
+    data = {
+        "coordinators": list(w.coordinators),
+        "people": [
+            {
+                "handle": p.handle,
+                "name": p.name,
+                "email": p.email,
+                "timezone": p.timezone,
+                "language": p.language.value,
+                "country": p.country,
+            }
+            for p in w.people
+        ],
+        "groups": [
+            {
+                "code": g.code,
+                "name": g.name,
+                "members": [{"person": m.person, "role": m.role.value} for m in g.members],
+            }
+            for g in w.groups
+        ],
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def calendar_yaml(w: Workload) -> str:
+    data = {
+        "meetings": [
+            {
+                "code": m.code,
+                "title": m.title,
+                "titles": dict(m.titles),
+                "kind": m.kind.value,
+                "start": f"{m.start:%Y-%m-%dT%H:%M}",
+                "end": f"{m.end:%Y-%m-%dT%H:%M}",
+                "timezone": m.timezone,
+                "venue": m.venue,
+                "host_country": m.host_country,
+                "groups": list(m.groups),
+            }
+            for m in w.meetings
+        ],
+        "deadlines": [
+            {
+                "code": d.code,
+                "title": d.title,
+                "titles": dict(d.titles),
+                "kind": d.kind.value,
+                "meeting": d.meeting,
+                "due": str(d.due),
+                "assign": list(d.assign),
+            }
+            for d in w.deadlines
+        ],
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def load_yaml(app: App, w: Workload) -> None:
+    """Through the loading service, as ``focal load`` does."""
+    documents = [
+        (ROSTER_FILE, parse_yaml(roster_yaml(w), ROSTER_FILE)),
+        (CALENDAR_FILE, parse_yaml(calendar_yaml(w), CALENDAR_FILE)),
+    ]
+    load_configuration(
+        documents, uow=app.uow(), options=app.load_options(), actor="bench", now=w.loaded_at
+    )
+
+
+def load_bulk(engine: Engine, w: Workload) -> None:
+    """The rows ``load_yaml`` writes (less the audit log), with SQLAlchemy Core."""
+    at = w.loaded_at
+    stamps: dict[str, Any] = {
+        "source": ROSTER_FILE,
+        "removed_at": None,
+        "created_at": at,
+        "updated_at": at,
+    }
+    with engine.begin() as c:
+        c.execute(
+            insert(PersonRow),
+            [
+                {
+                    "handle": p.handle,
+                    "name": p.name,
+                    "email": p.email,
+                    "slack_user_id": None,
+                    "timezone": p.timezone,
+                    "language": p.language.value,
+                    "country": p.country,
+                    "organization_id": None,
+                }
+                | stamps
+                for p in w.people
+            ],
+        )
+        c.execute(insert(GroupRow), [{"code": g.code, "name": g.name} | stamps for g in w.groups])
+        people = dict(c.execute(select(PersonRow.handle, PersonRow.id)).tuples().all())
+        groups = dict(c.execute(select(GroupRow.code, GroupRow.id)).tuples().all())
+        c.execute(
+            insert(MembershipRow),
+            [
+                {"group_id": groups[g.code], "person_id": people[m.person], "role": m.role.value}
+                for g in w.groups
+                for m in g.members
+            ],
+        )
+        c.execute(insert(CoordinatorRow), [{"person_id": people[h]} for h in w.coordinators])
+        _load_calendar(c, w, groups=groups, people=people)
+        c.execute(insert(ReminderPlanRow), [{"id": 1, "stale": True}])
+
+
+def _load_calendar(
+    c: sqlalchemy.Connection, w: Workload, *, groups: dict[str, int], people: dict[str, int]
+) -> None:
+    at = w.loaded_at
+    stamps: dict[str, Any] = {
+        "source": CALENDAR_FILE,
+        "removed_at": None,
+        "created_at": at,
+        "updated_at": at,
+    }
+    meeting_rows = []
+    for m in w.meetings:
+        starts_at, ends_at = meeting_instants(m)
+        meeting_rows.append(
+            {
+                "code": m.code,
+                "title": m.title,
+                "titles": dict(m.titles),
+                "kind": m.kind.value,
+                "all_day": m.all_day,
+                "start_local": m.start,
+                "end_local": m.end,
+                "timezone": m.timezone,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "venue": m.venue,
+                "host_country": m.host_country,
+                "status": m.status.value,
+                "notes": m.notes,
+                "uid": meeting_uid(m.code),
+                "recurrence_id": "",
+                "sequence": 0,
+            }
+            | stamps
+        )
+    c.execute(insert(MeetingRow), meeting_rows)
+    meetings = dict(c.execute(select(MeetingRow.code, MeetingRow.id)).tuples().all())
+    c.execute(
+        insert(MeetingGroupRow),
+        [
+            {"meeting_id": meetings[m.code], "group_id": groups[code]}
+            for m in w.meetings
+            for code in m.groups
+        ],
+    )
+    by_code = {m.code: m for m in w.meetings}
+    workdays = WorkingCalendar(HOME_COUNTRY)
+    c.execute(
+        insert(DeadlineRow),
+        [
+            {
+                "code": d.code,
+                "title": d.title,
+                "titles": dict(d.titles),
+                "kind": d.kind.value,
+                "meeting_id": meetings[d.meeting] if d.meeting else None,
+                "due_rule": str(d.due),
+                "timezone": d.timezone,
+                "due_at": resolve_due(
+                    d,
+                    by_code.get(d.meeting or ""),
+                    default_timezone=HOME_ZONE,
+                    workdays=workdays,
+                ),
+                "notes": d.notes,
+                "sequence": 0,
+            }
+            | stamps
+            for d in w.deadlines
+        ],
+    )
+    deadlines = dict(c.execute(select(DeadlineRow.code, DeadlineRow.id)).tuples().all())
+    c.execute(
+        insert(DeadlineTargetRow),
+        [
+            {"deadline_id": deadlines[d.code], "group_id": groups[code], "person_id": None}
+            for d in w.deadlines
+            for code in d.assign
+        ],
+    )
+    roster = {g.code: g for g in w.groups}
+    c.execute(
+        insert(AssignmentRow),
+        [
+            {
+                "deadline_id": deadlines[d.code],
+                "person_id": people[handle],
+                "active": True,
+                "not_applicable_reason": None,
+                "not_applicable_at": None,
+                "created_at": at,
+                "withdrawn_at": None,
+            }
+            for d in w.deadlines
+            for code in d.assign
+            for handle in roster[code].handles_with_role(Role.FOCAL)
+        ],
+    )
+
+
+# --------------------------------------------------------------- databases
+
+
+def _settings(url: str, **more: Any) -> Settings:  # noqa: ANN401
+    return Settings(database_url=url, timezone=HOME_ZONE, country=HOME_COUNTRY, **more)
+
+
+@contextmanager
+def fresh_database(spec: str) -> Iterator[str]:
+    """``sqlite``: a file in a temporary directory. A PostgreSQL URL: a new database on that
+    server, dropped at the end. A ``sqlite:///`` URL: that file, which must not exist yet."""
+    if spec == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="focal-bench-") as folder:
+            yield f"sqlite:///{folder}/focal.sqlite"
+        return
+    url = make_url(spec)
+    if url.get_backend_name() == "sqlite":
+        if url.database and Path(url.database).exists():
+            raise typer.BadParameter(f"{url.database} exists; the bench needs a new file")
+        yield spec
+        return
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"focal_bench_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _maintain(engine: Engine) -> None:
+    """PostgreSQL: what autovacuum would have done between two runs (statistics, dead rows)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+
+
+def clear_reminders(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(ReminderRow))
+        connection.execute(delete(ReminderPlanRow))
+    _maintain(engine)
+
+
+def reset_due(engine: Engine, now: datetime) -> None:
+    """Every reminder due by ``now`` back to planned, as before the first send."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(ReminderRow)
+            .where(ReminderRow.planned_at <= now)
+            .values(
+                state=ReminderState.PLANNED.value,
+                attempts=0,
+                claimed_at=None,
+                claimed_by=None,
+                recovered_from=None,
+                sent_at=None,
+                slack_channel=None,
+                slack_ts=None,
+                last_error=None,
+            )
+        )
+    _maintain(engine)
+
+
+def set_slack_ids(engine: Engine, w: Workload, *, known: bool) -> None:
+    with engine.begin() as connection:
+        if known:
+            connection.execute(
+                update(PersonRow)
+                .where(PersonRow.handle == sqlalchemy.bindparam("h"))
+                .values(slack_user_id=sqlalchemy.bindparam("uid")),
+                [{"h": h, "uid": uid} for h, uid in w.user_ids.items()],
+            )
+        else:
+            connection.execute(update(PersonRow).values(slack_user_id=None))
+
+
+def count_rows(engine: Engine, *where: Any) -> int:  # noqa: ANN401
+    with engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(ReminderRow).where(*where)))
+
+
+# ----------------------------------------------------------------- Slack
+
+
+class IndexedStandIn(SlackStandIn):
+    """The stand-in, answering look-ups by e-mail and by members from an index, as Slack does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_email: dict[str, str] = {}
+        self._by_members: dict[frozenset[str], str] = {}
+
+    def add_user(
+        self,
+        *,
+        name: str,
+        email: str,
+        tz: str = "UTC",
+        locale: str = "en-US",
+        real_name: str = "",
+        user_id: str | None = None,
+    ) -> str:
+        found = super().add_user(
+            name=name, email=email, tz=tz, locale=locale, real_name=real_name, user_id=user_id
+        )
+        self._by_email[email.strip().lower()] = found
+        return found
+
+    def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = self._by_email.get(str(args["email"]).strip().lower())
+        if user_id is None:
+            raise SlackError("users_not_found")
+        return {"user": self._users[user_id].to_slack(with_locale=False)}
+
+    def _open(self, members: frozenset[str]) -> tuple[str, bool]:
+        existing = self._by_members.get(members)
+        if existing:
+            return existing, True
+        channel = self._new_id("D" if len(members) == 1 else "G")
+        self._channels[channel] = members
+        self._by_members[members] = channel
+        return channel, False
+
+
+def _serve_standin(users: list[tuple[str, str, str, str]], conn: Connection) -> None:
+    # socketserver's listen backlog of 5 resets connections at 16 concurrent clients; Slack's
+    # front end does not. This process is the stand-in's own, so the class is ours to change.
+    slack_standin._Server.request_queue_size = 128  # noqa: SLF001
+    with IndexedStandIn() as slack:
+        for handle, email, tz, user_id in users:
+            slack.add_user(name=handle, email=email, tz=tz, user_id=user_id)
+        conn.send(slack.url)
+        while (command := conn.recv()) != "stop":
+            if isinstance(command, tuple) and command[0] == "latency":
+                slack.slow("*", seconds=command[1], times=sys.maxsize)
+                conn.send("ok")
+            elif command == "summary":
+                messages = slack.messages()
+                conn.send(
+                    {
+                        "calls": dict(Counter(c.method for c in slack.calls())),
+                        "messages": len(messages),
+                        "channels": len({m.channel for m in messages}),
+                        "violations": list(slack.violations[:3]),
+                        "violation_count": len(slack.violations),
+                    }
+                )
+
+
+class StandInProcess:
+    """A fresh Slack stand-in in a process of its own (so it takes no CPU from this one's GIL)."""
+
+    def __init__(self, users: list[tuple[str, str, str, str]]) -> None:
+        self.users = users
+        self.url = ""
+
+    def __enter__(self) -> Self:
+        context = multiprocessing.get_context("spawn")
+        for attempt in range(1, ATTEMPTS + 1):
+            self._conn, child = context.Pipe()
+            self._process = context.Process(
+                target=_serve_standin, args=(self.users, child), daemon=True
+            )
+            self._process.start()
+            child.close()
+            try:
+                self.url = self._receive()
+            except ChildProcessError:
+                if attempt == ATTEMPTS:
+                    raise
+                _say("the stand-in process did not start (code being edited?); once more")
+                time.sleep(5)
+            else:
+                break
+        return self
+
+    def _receive(self) -> Any:  # noqa: ANN401 - whatever the child sends
+        # a child that dies before it unpickles its end of the pipe leaves it open: poll
+        while not self._conn.poll(0.2):
+            if not self._process.is_alive():
+                raise ChildProcessError(f"the stand-in ended ({self._process.exitcode})")
+        return self._conn.recv()
+
+    def set_latency(self, seconds: float) -> None:
+        """From now on every answer waits ``seconds`` first, like a network's round trip."""
+        if seconds > 0:
+            self._conn.send(("latency", seconds))
+            self._receive()
+
+    def summary(self) -> dict[str, Any]:
+        self._conn.send("summary")
+        answer: dict[str, Any] = self._receive()
+        return answer
+
+    def __exit__(self, *_exc: object) -> None:
+        self._conn.send("stop")
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.terminate()  # our own child, by its handle
+            self._process.join()
+
+
+# ---------------------------------------------------------------- planning
+
+
+class Stopwatch:
+    """Seconds per step, and this process's resident memory after each."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self.rss: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self.rss[name] = _rss_now_mb()
+        self._last = now
+
+
+def _rss_now_mb() -> float:
+    try:
+        pages = int(Path("/proc/self/statm").read_text(encoding="ascii").split()[1])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _peak_rss_mb() -> float:
+    """This process image's own peak RSS (VmHWM). In a spawned child, getrusage's ru_maxrss
+    also counts the parent's RSS at the fork before exec (Linux keeps it across execve)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return _max_rss_mb()
+
+
+def _state(facts: AssignmentFacts) -> AssignmentState:
+    if facts.submitted:
+        return AssignmentState.SUBMITTED
+    if facts.not_applicable:
+        return AssignmentState.NOT_APPLICABLE
+    if facts.cancelled:
+        return AssignmentState.CANCELLED
+    return AssignmentState.OPEN
+
+
+def _phases(app: App, now: datetime) -> dict[str, Any]:
+    """``refresh_plan``'s steps one by one (as services.reminders._plan does), rolled back."""
+    policy = app.policy()
+    with app.uow() as uow:
+        watch = Stopwatch()
+        roster = uow.roster.roster()
+        watch.lap("roster (people, groups)")
+        deadlines = [s.value.deadline for s in uow.calendar.deadlines().values() if not s.removed]
+        watch.lap("deadlines")
+        via = derive_assignments(deadlines, roster)
+        watch.lap("derive_assignments (core)")
+        facts = uow.reminders.assignment_facts()
+        watch.lap("assignment_facts (query)")
+        items, open_due = [], {}
+        for f in facts:
+            key = (f.deadline, f.person)
+            item = OpenAssignment(
+                via.get(key) or Assignment(f.deadline, f.person), f.due_at, f.assigned_at, _state(f)
+            )
+            items.append(item)
+            if item.state is AssignmentState.OPEN:
+                open_due[key] = f.due_at
+        watch.lap("OpenAssignment items")
+        planned = plan_window(items, roster=roster, policy=policy, now=now, until=now + HORIZON)
+        watch.lap("plan_window (core)")
+        stored = uow.reminders.relevant()
+        watch.lap("relevant (query)")
+        changes = reconcile(planned, stored, now=now, open_due=open_due)
+        watch.lap("reconcile (core)")
+        uow.reminders.add(changes.add + changes.notices, now=now)
+        watch.lap("add (insert)")
+        uow.reminders.retime(changes.retime, now=now)
+        uow.reminders.skip(changes.skip, now=now)
+        uow.reminders.mark_planned(now=now, horizon_end=now + HORIZON)
+        uow.session.flush()
+        watch.lap("retime, skip, mark_planned")
+        uow.rollback()
+    return {"laps": watch.laps, "rss": watch.rss, "items": len(items), "planned": len(planned)}
+
+
+def _profile_text(profile: cProfile.Profile, lines: int) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(lines)
+    stats.sort_stats("cumulative").print_stats(lines)
+    return out.getvalue()
+
+
+def plan_in_child(url: str, now: datetime, mode: str) -> dict[str, Any]:
+    """One planning measurement in this (fresh) process. ``mode``: timed, traced, phases,
+    profile."""
+    app = build_app(_settings(url))
+    try:
+        if mode == "phases":
+            return _phases(app, now)
+        result: dict[str, Any] = {"rss_before_mb": _rss_now_mb()}
+        profile = cProfile.Profile() if mode == "profile" else None
+        if mode == "traced":
+            tracemalloc.start()
+        if profile:
+            profile.enable()
+        start = time.perf_counter()
+        report = refresh_plan(uow=app.uow(), policy=app.policy(), now=now, force=True)
+        result["seconds"] = time.perf_counter() - start
+        if profile:
+            profile.disable()
+            result["profile"] = _profile_text(profile, 25)
+        if mode == "traced":
+            result["peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+        result |= {"report": report, "peak_rss_mb": _peak_rss_mb(), "max_rss_mb": _max_rss_mb()}
+        return result
+    finally:
+        app.close()
+
+
+def in_fresh_process(url: str, now: datetime, mode: str) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                return pool.submit(plan_in_child, url, now, mode).result()
+        except BrokenProcessPool:
+            if attempt == ATTEMPTS:
+                raise
+            _say("the planning process died (code being edited?); once more")
+            time.sleep(5)
+    raise AssertionError  # pragma: no cover - the loop returns or raises
+
+
+@dataclass
+class Planning:
+    phases: dict[str, Any]
+    phases_warm: dict[str, Any]
+    cold: dict[str, Any]
+    traced: dict[str, Any]
+    warm: dict[str, Any]
+    profile: str | None = None
+
+
+def measure_planning(engine: Engine, url: str, now: datetime, *, profile: bool) -> Planning:
+    _say("planning: steps one by one (rolled back)")
+    phases = in_fresh_process(url, now, "phases")
+    _say("planning: under tracemalloc")
+    traced = in_fresh_process(url, now, "traced")
+    clear_reminders(engine)
+    _say("planning: timed, into an empty store")
+    cold = in_fresh_process(url, now, "timed")
+    _maintain(engine)
+    _say("planning: timed again, forced, nothing changed")
+    warm = in_fresh_process(url, now, "timed")
+    _say("planning: steps one by one, plan stored (rolled back)")
+    phases_warm = in_fresh_process(url, now, "phases")
+    text_ = None
+    if profile:
+        clear_reminders(engine)
+        _say("planning: under cProfile")
+        text_ = in_fresh_process(url, now, "profile")["profile"]
+        _maintain(engine)
+    return Planning(phases, phases_warm, cold, traced, warm, text_)
+
+
+# ----------------------------------------------------------------- sending
+
+
+@dataclass
+class Send:
+    name: str
+    concurrency: int | None
+    seconds: float
+    messages: int
+    reminders: int
+    summary: dict[str, Any]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds if self.seconds else float("nan")
+
+
+def render_all(
+    w: Workload, messages: Sequence[ReminderMessage]
+) -> tuple[float, list[tuple[str, str, list[dict[str, Any]]]]]:
+    """The baseline's payloads, rendered beforehand: (seconds it took, payloads)."""
+    start = time.perf_counter()
+    rendered = [render_reminder(m) for m in messages]
+    payloads = [
+        (w.user_ids[m.recipient.handle], r.text, r.blocks_json())
+        for m, r in zip(messages, rendered, strict=True)
+    ]
+    return time.perf_counter() - start, payloads
+
+
+def baseline(
+    w: Workload, payloads: Sequence[tuple[str, str, list[dict[str, Any]]]], *, latency: float
+) -> Send:
+    """A bare sequential loop of chat.postMessage: the same rendered messages, the same DMs."""
+    with StandInProcess(w.slack_users()) as slack:
+        client = WebClient(token=TOKEN, base_url=slack.url)
+        channels = {  # opened beforehand, not timed
+            uid: str(client.conversations_open(users=uid)["channel"]["id"])
+            for uid in sorted({uid for uid, _, _ in payloads})
+        }
+        slack.set_latency(latency)
+        start = time.perf_counter()
+        for uid, text_, blocks in payloads:
+            client.chat_postMessage(channel=channels[uid], text=text_, blocks=blocks)
+        seconds = time.perf_counter() - start
+        summary = slack.summary()
+    return Send("bare chat_postMessage loop", None, seconds, len(payloads), 0, summary)
+
+
+def focal_send(
+    app: App,
+    w: Workload,
+    now: datetime,
+    *,
+    name: str,
+    concurrency: int,
+    latency: float = 0,
+    profile: cProfile.Profile | None = None,
+) -> Send:
+    with StandInProcess(w.slack_users()) as slack:
+        notifier = SlackNotifier(
+            build_web_clients(token=TOKEN, base_url=slack.url), digest_channel=None
+        )
+        slack.set_latency(latency)
+        if profile:
+            profile.enable()
+        start = time.perf_counter()
+        report = send_due(
+            uow_factory=app.uow,
+            notifier=notifier,
+            now=now,
+            worker=Worker(f"bench-{os.getpid()}-{time.monotonic_ns()}"),
+            concurrency=concurrency,
+        )
+        seconds = time.perf_counter() - start
+        if profile:
+            profile.disable()
+        summary = slack.summary()
+    return Send(
+        name, concurrency, seconds, report.messages, report.reminders, summary, report.errors
+    )
+
+
+@dataclass
+class Sending:
+    due: int
+    messages: int
+    lines: int
+    render_seconds: float  # render_reminder + blocks_json of every message, once
+    latency: float
+    runs: list[Send]
+    profile: str | None = None
+
+
+def measure_sending(
+    engine: Engine,
+    app: App,
+    w: Workload,
+    now: datetime,
+    *,
+    concurrency: Sequence[int],
+    latency: float,
+    profile: bool,
+) -> Sending:
+    due = count_rows(engine, ReminderRow.state == "planned", ReminderRow.planned_at <= now)
+    messages = preview_due(uow=app.uow(), policy=app.policy(), now=now)
+    lines = sum(len(m.lines) for m in messages)
+    render_seconds, payloads = render_all(w, messages)
+    runs: list[Send] = []
+    _say(f"sending: the baseline ({len(messages)} messages)")
+    runs.append(baseline(w, payloads, latency=latency))
+    plan: list[tuple[str, bool, int]] = [("Focal, look-up by e-mail", False, concurrency[0])]
+    plan += [("Focal, Slack ids known", True, c) for c in concurrency]
+    for name, known, c in plan:
+        reset_due(engine, now)
+        set_slack_ids(engine, w, known=known)
+        _say(f"sending: {name}, concurrency {c}")
+        runs.append(focal_send(app, w, now, name=name, concurrency=c, latency=latency))
+    _say("sending: the baseline again")
+    runs.append(baseline(w, payloads, latency=latency))
+    text_ = None
+    if profile:
+        reset_due(engine, now)
+        set_slack_ids(engine, w, known=False)
+        _say("sending: under cProfile (concurrency 1: every call on this thread)")
+        prof = cProfile.Profile()
+        focal_send(app, w, now, name="profiled", concurrency=1, profile=prof)
+        text_ = _profile_text(prof, 30)
+    return Sending(due, len(messages), lines, render_seconds, latency, runs, text_)
+
+
+# -------------------------------------------------------------------- idle
+
+
+@dataclass
+class Idle:
+    service: list[float]
+    flow: list[float]
+    reports: tuple[PlanReport, DeliveryReport] | None = None
+    profile: str | None = None
+
+
+def _timed_runs(count: int, run: Callable[[datetime], object], now: datetime) -> list[float]:
+    seconds = []
+    for minute in range(1, count + 1):
+        start = time.perf_counter()
+        run(now + timedelta(minutes=minute))
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def measure_idle(app: App, w: Workload, now: datetime, *, runs: int, profile: bool) -> Idle:
+    from flows.reminders import build_runtime, run_send_reminders  # noqa: PLC0415 - Prefect: slow
+
+    with StandInProcess(w.slack_users()) as slack:
+        notifier = SlackNotifier(
+            build_web_clients(token=TOKEN, base_url=slack.url), digest_channel=None
+        )
+        last: list[tuple[PlanReport, DeliveryReport]] = []
+
+        def service_run(at: datetime) -> None:
+            planned = refresh_plan(uow=app.uow(), policy=app.policy(), now=at)
+            sent = send_due(uow_factory=app.uow, notifier=notifier, now=at, worker=Worker("idle"))
+            last[:] = [(planned, sent)]
+
+        _say(f"idle: {runs} runs of refresh_plan + send_due, a minute apart")
+        service = _timed_runs(runs, service_run, now)
+        text_ = None
+        if profile:
+            prof = cProfile.Profile()
+            prof.enable()
+            _timed_runs(runs, service_run, now)
+            prof.disable()
+            text_ = _profile_text(prof, 20)
+        settings = _settings(
+            str(app.engine.url.render_as_string(hide_password=False)),
+            slack_bot_token=TOKEN,
+            slack_api_url=slack.url,
+        )
+        runtime = build_runtime(settings, echo=lambda _line: None)
+        try:
+            _say(f"idle: {runs} runs of flows.reminders.run_send_reminders")
+            flow = _timed_runs(runs, lambda at: run_send_reminders(runtime, at), now)
+        finally:
+            runtime.close()
+    return Idle(service, flow, last[0] if last else None, text_)
+
+
+# ----------------------------------------------------------------- report
+
+
+@dataclass
+class Result:
+    backend: str
+    load_seconds: float
+    load_mode: str
+    sizes: dict[str, int]
+    planning: Planning
+    sending: Sending
+    idle: Idle
+
+
+def _ok(passed: bool) -> str:
+    return "[green]yes[/]" if passed else "[red]NO[/]"
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    return table
+
+
+def print_result(r: Result) -> None:
+    sizes = _table(f"{r.backend}: sizes", "what", "count")
+    for what, n in r.sizes.items():
+        sizes.add_row(what, f"{n:,}")
+    sizes.add_row(f"load ({r.load_mode}), s", f"{r.load_seconds:.1f}")
+    console.print(sizes)
+    _print_planning(r.backend, r.planning)
+    _print_sending(r.backend, r.sending)
+    _print_idle(r.backend, r.idle)
+
+
+def _print_planning(backend: str, p: Planning) -> None:
+    report = p.cold["report"]
+    table = _table(
+        f"{backend}: planning (a fresh process each)", "measure", "value", "target", "ok"
+    )
+    table.add_row(
+        "refresh_plan(force=True), empty store, s",
+        f"{p.cold['seconds']:.2f}",
+        f"<= {TARGET_PLAN_S:g}",
+        _ok(p.cold["seconds"] <= TARGET_PLAN_S),
+    )
+    table.add_row(
+        "refresh_plan(force=True), plan stored, s",
+        f"{p.warm['seconds']:.2f}",
+        f"<= {TARGET_PLAN_S:g}",
+        _ok(p.warm["seconds"] <= TARGET_PLAN_S),
+    )
+    table.add_row("  same, under tracemalloc, s", f"{p.traced['seconds']:.2f}", "", "")
+    table.add_row(
+        "tracemalloc peak during planning, MB",
+        f"{p.traced['peak_mb']:.0f}",
+        f"<= {TARGET_MEMORY_MB:g}",
+        _ok(p.traced["peak_mb"] <= TARGET_MEMORY_MB),
+    )
+    table.add_row(
+        "peak RSS of the planning process (VmHWM), MB",
+        f"{p.cold['peak_rss_mb']:.0f}",
+        f"<= {TARGET_MEMORY_MB:g}",
+        _ok(p.cold["peak_rss_mb"] <= TARGET_MEMORY_MB),
+    )
+    table.add_row(
+        "  getrusage ru_maxrss, MB (counts the parent's RSS at spawn)",
+        f"{p.cold['max_rss_mb']:.0f}",
+    )
+    table.add_row("  RSS before planning (imports, engine), MB", f"{p.cold['rss_before_mb']:.0f}")
+    table.add_row(
+        "assignments / added / notices",
+        f"{report.assignments:,} / {report.added:,} / {report.notices:,}",
+    )
+    console.print(table)
+    steps = _table(
+        f"{backend}: planning step by step ({p.phases['items']:,} assignments, "
+        f"{p.phases['planned']:,} reminders in the window), s",
+        "step",
+        "empty store",
+        "RSS after, MB",
+        "plan stored",
+        "RSS after, MB",
+    )
+    cold, warm = p.phases["laps"], p.phases_warm["laps"]
+    for name, seconds in cold.items():
+        steps.add_row(
+            name,
+            f"{seconds:.3f}",
+            f"{p.phases['rss'][name]:.0f}",
+            f"{warm.get(name, float('nan')):.3f}",
+            f"{p.phases_warm['rss'].get(name, float('nan')):.0f}",
+        )
+    steps.add_row("[bold]sum[/]", f"{sum(cold.values()):.3f}", "", f"{sum(warm.values()):.3f}")
+    console.print(steps)
+    if p.profile:
+        console.print(f"[bold]{backend}: cProfile of refresh_plan (empty store)[/]")
+        console.print(p.profile, markup=False, highlight=False)
+
+
+def _print_sending(backend: str, s: Sending) -> None:
+    console.print(
+        f"[bold]{backend}: sending[/] {s.due:,} due reminders -> {s.messages:,} messages "
+        f"({s.lines:,} lines); stand-in latency {s.latency * 1000:g} ms per call"
+    )
+    base = statistics.mean(r.rate for r in s.runs if r.concurrency is None)
+    table = _table(
+        f"{backend}: sending through the Slack stand-in",
+        "run",
+        "threads",
+        "messages",
+        "s",
+        "msg/s",
+        "ratio",
+        "calls (lookup/open/post)",
+        "ok",
+    )
+    for r in s.runs:
+        calls = r.summary["calls"]
+        counts = "/".join(
+            str(calls.get(m, 0))
+            for m in ("users.lookupByEmail", "conversations.open", "chat.postMessage")
+        )
+        ratio = r.rate / base
+        fine = (
+            r.summary["messages"] == r.messages == s.messages
+            and not r.summary["violation_count"]
+            and not r.errors
+        )
+        table.add_row(
+            r.name,
+            "1" if r.concurrency is None else str(r.concurrency),
+            f"{r.messages:,}",
+            f"{r.seconds:.2f}",
+            f"{r.rate:,.0f}",
+            "" if r.concurrency is None else f"{ratio:.2f} " + _ok(ratio >= 1),
+            counts,
+            _ok(fine),
+        )
+    console.print(table)
+    console.print(
+        "ratio = Focal msg/s / baseline msg/s (mean of the two baseline runs). The baseline "
+        "opens its DMs beforehand, untimed, and posts messages rendered beforehand: "
+        f"render_reminder + blocks_json of all {s.messages:,} took {s.render_seconds:.2f} s "
+        f"({s.render_seconds / max(1, s.messages) * 1000:.1f} ms each), "
+        "which Focal's time includes."
+    )
+    for r in s.runs:
+        if r.summary["violation_count"] or r.errors:
+            console.print(f"  {r.name}: {r.summary['violations']} {r.errors[:3]}", markup=False)
+    if s.profile:
+        console.print(f"[bold]{backend}: cProfile of send_due (look-ups, concurrency 1)[/]")
+        console.print(s.profile, markup=False, highlight=False)
+
+
+def _print_idle(backend: str, idle: Idle) -> None:
+    table = _table(f"{backend}: idle run (nothing due)", "run", "median s", "max s", "target", "ok")
+    for name, seconds in (
+        ("refresh_plan + send_due", idle.service),
+        ("flows.reminders.run_send_reminders", idle.flow),
+    ):
+        median = statistics.median(seconds)
+        table.add_row(
+            f"{name} (x{len(seconds)})",
+            f"{median:.4f}",
+            f"{max(seconds):.4f}",
+            f"<= {TARGET_IDLE_S:g}",
+            _ok(median <= TARGET_IDLE_S),
+        )
+    console.print(table)
+    if idle.reports:
+        planned, sent = idle.reports
+        console.print(f"  last idle run: planned={planned.planned}, messages={sent.messages}")
+    if idle.profile:
+        console.print(f"[bold]{backend}: cProfile of the idle runs[/]")
+        console.print(idle.profile, markup=False, highlight=False)
+
+
+def source_state() -> str:
+    """HEAD, and a digest of the uncommitted changes to the production code if any."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        ).stdout.strip()
+        diff = subprocess.run(  # noqa: S603 - fixed arguments
+            ["git", "diff", "HEAD", "--", *PRODUCTION],  # noqa: S607
+            capture_output=True,
+            check=True,
+            cwd=ROOT,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    if not diff:
+        return head
+    return f"{head} + uncommitted changes (digest {hashlib.sha256(diff).hexdigest()[:10]})"
+
+
+def print_machine(urls: Sequence[str], source: str) -> None:
+    table = _table("machine", "fact", "value")
+    table.add_row("code", source)
+    table.add_row("CPUs", str(os.cpu_count()))
+    table.add_row("Python", f"{platform.python_version()} ({platform.python_implementation()})")
+    table.add_row("platform", platform.platform())
+    table.add_row("SQLAlchemy", sqlalchemy.__version__)
+    table.add_row("SQLite", sqlite3.sqlite_version)
+    for url in urls:
+        if url != "sqlite" and make_url(url).get_backend_name() == "postgresql":
+            engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+            with engine.connect() as connection:
+                table.add_row("PostgreSQL", str(connection.scalar(text("SHOW server_version"))))
+            engine.dispose()
+    console.print(table)
+
+
+# -------------------------------------------------------------------- main
+
+
+def run_backend(spec: str, options: Options) -> Result:
+    with fresh_database(spec) as url:
+        engine = build_engine(url)
+        app = build_app(_settings(url))
+        try:
+            backend = engine.dialect.name
+            _say(f"{backend}: migrating")
+            upgrade(engine)
+            w = build_workload(options.people, options.assignments, options.now)
+            _say(f"{backend}: loading {len(w.people):,} people, {w.assignments:,} assignments")
+            start = time.perf_counter()
+            if options.load == "yaml":
+                load_yaml(app, w)
+            else:
+                load_bulk(engine, w)
+            load_seconds = time.perf_counter() - start
+            _maintain(engine)
+            planning = measure_planning(engine, url, options.now, profile=options.profile)
+            stored = count_rows(engine)
+            sending = measure_sending(
+                engine,
+                app,
+                w,
+                options.now,
+                concurrency=options.concurrency,
+                latency=options.latency,
+                profile=options.profile,
+            )
+            idle = measure_idle(
+                app, w, options.now, runs=options.idle_runs, profile=options.profile
+            )
+            with engine.connect() as connection:
+                assignments = connection.scalar(select(func.count()).select_from(AssignmentRow))
+            sizes = {
+                "people": len(w.people),
+                "groups": len(w.groups),
+                "deadlines": len(w.deadlines),
+                "assignments": int(assignments or 0),
+                "reminders stored (36 h window)": stored,
+                "reminders due at the bench time": sending.due,
+                "messages per send": sending.messages,
+                "messages sent (all runs)": sum(r.messages for r in sending.runs),
+            }
+            return Result(backend, load_seconds, options.load, sizes, planning, sending, idle)
+        finally:
+            app.close()
+            engine.dispose()
+
+
+@dataclass(frozen=True)
+class Options:
+    people: int
+    assignments: int
+    now: datetime
+    load: str
+    concurrency: tuple[int, ...]
+    idle_runs: int
+    profile: bool
+    latency: float = 0
+
+
+def _databases(given: list[str] | None) -> list[str]:
+    if given:
+        return given
+    from_env = os.environ.get("FOCAL_BENCH_DATABASE_URL")
+    if from_env:
+        return [part.strip() for part in from_env.split(",") if part.strip()]
+    postgres = os.environ.get("FOCAL_TEST_DATABASE_URL")
+    return ["sqlite", *([postgres] if postgres else [])]
+
+
+def main(  # noqa: PLR0917 - typer passes the options by name
+    people: Annotated[int, typer.Option(help="People in the roster.")] = 5_000,
+    assignments: Annotated[int, typer.Option(help="Active assignments (about).")] = 100_000,
+    quick: Annotated[bool, typer.Option("--quick", help="Ten times smaller.")] = False,
+    database: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="'sqlite' (a temporary file), a sqlite:/// URL of a new file, or a PostgreSQL "
+            "URL (a database is created there and dropped). Repeatable. Default: "
+            "$FOCAL_BENCH_DATABASE_URL (comma-separated), else SQLite and "
+            "$FOCAL_TEST_DATABASE_URL when set.",
+            show_default=False,
+        ),
+    ] = None,
+    now: Annotated[str, typer.Option(help="The bench time (ISO, with offset).")] = (
+        BENCH_NOW.isoformat()
+    ),
+    load: Annotated[str, typer.Option(help="bulk (SQLAlchemy Core) or yaml (focal load).")] = (
+        "bulk"
+    ),
+    concurrency: Annotated[
+        list[int] | None, typer.Option(help="send_due concurrency; repeatable. Default: 8, 16.")
+    ] = None,
+    idle_runs: Annotated[int, typer.Option(help="Idle runs to take the median of.")] = 20,
+    latency: Annotated[
+        float, typer.Option(help="Milliseconds the stand-in waits before each answer.")
+    ] = 0,
+    profile: Annotated[bool, typer.Option("--profile", help="Print cProfile top entries.")] = False,
+) -> None:
+    """Plan and send reminders at scale on SQLite and PostgreSQL; print the figures."""
+    if load not in {"bulk", "yaml"}:
+        raise typer.BadParameter("--load is bulk or yaml")
+    at = datetime.fromisoformat(now)
+    if at.tzinfo is None:
+        raise typer.BadParameter("--now needs an offset, e.g. 2026-09-15T10:30+07:00")
+    options = Options(
+        people=people // 10 if quick else people,
+        assignments=assignments // 10 if quick else assignments,
+        now=at.astimezone(UTC),
+        load=load,
+        concurrency=tuple(concurrency or (8, 16)),
+        idle_runs=idle_runs,
+        profile=profile,
+        latency=latency / 1000,
+    )
+    specs = _databases(database)
+    source = source_state()
+    print_machine(specs, source)
+    console.print(f"bench time {options.now:%Y-%m-%d %H:%M} UTC; horizon {HORIZON}")
+    for spec in specs:
+        print_result(run_backend(spec, options))
+    if source_state() != source:
+        console.print(
+            f"[red]The production code changed during the run[/] ({source} -> "
+            f"{source_state()}): the figures may mix versions."
+        )
+
+
+if __name__ == "__main__":
+    typer.run(main)
