@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from core.model import Language, MeetingStatus, Person, ReminderState
+from core.model import MeetingStatus, Person, ReminderState
 from core.notices import Titled
 from core.reminders import ReminderKind, StoredReminder
 from db.models import (
@@ -27,6 +27,7 @@ from db.models import (
     ReminderRow,
     SubmissionRow,
 )
+from db.repositories import person_from_row
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Sequence
@@ -81,18 +82,6 @@ class PlanState:
     stale: bool
     planned_at: datetime | None
     horizon_end: datetime | None
-
-
-def _person(row: PersonRow) -> Person:
-    return Person(
-        handle=row.handle,
-        name=row.name,
-        email=row.email,
-        timezone=row.timezone,
-        language=Language(row.language),
-        country=row.country,
-        slack_user_id=row.slack_user_id,
-    )
 
 
 def _submitted() -> ColumnElement[bool]:
@@ -364,7 +353,7 @@ class ReminderRepository:
                 ClaimedReminder(
                     key=row.key,
                     kind=ReminderKind(row.kind),
-                    recipient=_person(to),
+                    recipient=person_from_row(to),
                     person=person.handle,
                     person_name=person.name,
                     deadline=Titled(deadline.code, deadline.title, dict(deadline.titles)),

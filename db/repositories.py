@@ -76,7 +76,7 @@ class AssignmentStatus:
 # ------------------------------------------------------------------ roster
 
 
-def _person(row: PersonRow) -> Person:
+def person_from_row(row: PersonRow) -> Person:
     return Person(
         handle=row.handle,
         name=row.name,
@@ -105,7 +105,7 @@ class RosterRepository:
 
     def people(self) -> dict[str, Stored[Person]]:
         return {
-            h: Stored(_person(r), r.source, r.removed_at is not None)
+            h: Stored(person_from_row(r), r.source, r.removed_at is not None)
             for h, r in self._person_rows().items()
         }
 
