@@ -102,8 +102,7 @@ from db.models import (
 )
 from services.loading import load_configuration
 from services.reminders import HORIZON, Worker, preview_due, refresh_plan, send_due
-from tests import slack_standin
-from tests.slack_standin import SlackError, SlackStandIn
+from tests.slack_standin import SlackStandIn
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -112,7 +111,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from core.notices import ReminderMessage
-    from db.reminders import AssignmentFacts
     from services.reminders import DeliveryReport, PlanReport
 
 TOKEN = "xoxb-focal-bench"  # noqa: S105 - the stand-in's, not a secret
@@ -555,51 +553,8 @@ def count_rows(engine: Engine, *where: Any) -> int:  # noqa: ANN401
 # ----------------------------------------------------------------- Slack
 
 
-class IndexedStandIn(SlackStandIn):
-    """The stand-in, answering look-ups by e-mail and by members from an index, as Slack does."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._by_email: dict[str, str] = {}
-        self._by_members: dict[frozenset[str], str] = {}
-
-    def add_user(
-        self,
-        *,
-        name: str,
-        email: str,
-        tz: str = "UTC",
-        locale: str = "en-US",
-        real_name: str = "",
-        user_id: str | None = None,
-    ) -> str:
-        found = super().add_user(
-            name=name, email=email, tz=tz, locale=locale, real_name=real_name, user_id=user_id
-        )
-        self._by_email[email.strip().lower()] = found
-        return found
-
-    def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
-        user_id = self._by_email.get(str(args["email"]).strip().lower())
-        if user_id is None:
-            raise SlackError("users_not_found")
-        return {"user": self._users[user_id].to_slack(with_locale=False)}
-
-    def _open(self, members: frozenset[str]) -> tuple[str, bool]:
-        existing = self._by_members.get(members)
-        if existing:
-            return existing, True
-        channel = self._new_id("D" if len(members) == 1 else "G")
-        self._channels[channel] = members
-        self._by_members[members] = channel
-        return channel, False
-
-
 def _serve_standin(users: list[tuple[str, str, str, str]], conn: Connection) -> None:
-    # socketserver's listen backlog of 5 resets connections at 16 concurrent clients; Slack's
-    # front end does not. This process is the stand-in's own, so the class is ours to change.
-    slack_standin._Server.request_queue_size = 128  # noqa: SLF001
-    with IndexedStandIn() as slack:
+    with SlackStandIn() as slack:
         for handle, email, tz, user_id in users:
             slack.add_user(name=handle, email=email, tz=tz, user_id=user_id)
         conn.send(slack.url)
@@ -715,16 +670,6 @@ def _peak_rss_mb() -> float:
     return _max_rss_mb()
 
 
-def _state(facts: AssignmentFacts) -> AssignmentState:
-    if facts.submitted:
-        return AssignmentState.SUBMITTED
-    if facts.not_applicable:
-        return AssignmentState.NOT_APPLICABLE
-    if facts.cancelled:
-        return AssignmentState.CANCELLED
-    return AssignmentState.OPEN
-
-
 def _phases(app: App, now: datetime) -> dict[str, Any]:
     """``refresh_plan``'s steps one by one (as services.reminders._plan does), rolled back."""
     policy = app.policy()
@@ -742,7 +687,12 @@ def _phases(app: App, now: datetime) -> dict[str, Any]:
         for f in facts:
             key = (f.deadline, f.person)
             item = OpenAssignment(
-                via.get(key) or Assignment(f.deadline, f.person), f.due_at, f.assigned_at, _state(f)
+                via.get(key) or Assignment(f.deadline, f.person),
+                f.due_at,
+                f.assigned_at,
+                AssignmentState.of(
+                    submitted=f.submitted, not_applicable=f.not_applicable, cancelled=f.cancelled
+                ),
             )
             items.append(item)
             if item.state is AssignmentState.OPEN:

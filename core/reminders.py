@@ -48,6 +48,15 @@ class AssignmentState(enum.StrEnum):
     NOT_APPLICABLE = "not-applicable"
     CANCELLED = "cancelled"  # its meeting is cancelled
 
+    @classmethod
+    def of(cls, *, submitted: bool, not_applicable: bool, cancelled: bool) -> AssignmentState:
+        """A submission settles an input first, then an excuse, then a cancelled meeting."""
+        if submitted:
+            return cls.SUBMITTED
+        if not_applicable:
+            return cls.NOT_APPLICABLE
+        return cls.CANCELLED if cancelled else cls.OPEN
+
 
 @dataclass(frozen=True, slots=True)
 class ReminderPolicy:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
-    from db.reminders import AssignmentFacts, ClaimedReminder
+    from db.reminders import ClaimedReminder
     from services.ports import Notifier, UnitOfWork
 
 #: How far ahead reminders are written to the store; planned again when half is used up.
@@ -72,16 +72,6 @@ class PlanReport:
     horizon_end: datetime | None = None
 
 
-def _state(facts: AssignmentFacts) -> AssignmentState:
-    if facts.submitted:
-        return AssignmentState.SUBMITTED
-    if facts.not_applicable:
-        return AssignmentState.NOT_APPLICABLE
-    if facts.cancelled:
-        return AssignmentState.CANCELLED
-    return AssignmentState.OPEN
-
-
 def refresh_plan(
     *,
     uow: UnitOfWork,
@@ -117,7 +107,12 @@ def _plan(
     for facts in uow.reminders.assignment_facts():
         key = (facts.deadline, facts.person)
         assignment = via.get(key) or Assignment(deadline=facts.deadline, person=facts.person)
-        item = OpenAssignment(assignment, facts.due_at, facts.assigned_at, _state(facts))
+        state = AssignmentState.of(
+            submitted=facts.submitted,
+            not_applicable=facts.not_applicable,
+            cancelled=facts.cancelled,
+        )
+        item = OpenAssignment(assignment, facts.due_at, facts.assigned_at, state)
         items.append(item)
         if item.state is AssignmentState.OPEN:
             open_due[key] = facts.due_at

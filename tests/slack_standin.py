@@ -233,6 +233,8 @@ class SlackStandIn:
         self._rules: list[_Rule] = []
         self._users: dict[str, User] = {}
         self._channels: dict[str, frozenset[str]] = {}  # id -> members (empty for plain channels)
+        self._by_email: dict[str, str] = {}  # indexes, as Slack answers look-ups: at any size
+        self._by_members: dict[frozenset[str], str] = {}
         self._messages: list[Message] = []
         self._ephemerals: list[Message] = []
         self._views: list[dict[str, Any]] = []
@@ -300,6 +302,7 @@ class SlackStandIn:
         with self._lock:
             user = User(user_id or self._new_id("U"), name, email, tz, locale, real_name)
             self._users[user.id] = user
+            self._by_email[email.strip().lower()] = user.id
             return user.id
 
     def add_channel(self, channel_id: str | None = None) -> str:
@@ -313,7 +316,7 @@ class SlackStandIn:
 
     def dm_channel(self, user_id: str) -> str | None:
         with self._lock:
-            return next((c for c, m in self._channels.items() if m == {user_id}), None)
+            return self._by_members.get(frozenset({user_id}))
 
     # ------------------------------------------------------------------ records
 
@@ -472,11 +475,12 @@ class SlackStandIn:
         return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
 
     def _open(self, members: frozenset[str]) -> tuple[str, bool]:
-        existing = next((c for c, m in self._channels.items() if m == members), None)
+        existing = self._by_members.get(members)
         if existing:
             return existing, True
         channel = self._new_id("D" if len(members) == 1 else "G")
         self._channels[channel] = members
+        self._by_members[members] = channel
         return channel, False
 
     def _channel(self, channel: str) -> str:
@@ -503,11 +507,10 @@ class SlackStandIn:
         }
 
     def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
-        email = str(args["email"]).strip().lower()
-        user = next((u for u in self._users.values() if u.email.lower() == email), None)
-        if user is None:
+        user_id = self._by_email.get(str(args["email"]).strip().lower())
+        if user_id is None:
             raise SlackError("users_not_found")
-        return {"user": user.to_slack(with_locale=False)}
+        return {"user": self._users[user_id].to_slack(with_locale=False)}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self._user(str(args["user"]), "user_not_found")
@@ -643,6 +646,7 @@ class SlackStandIn:
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # so server_close() waits for request threads
     block_on_close = True
+    request_queue_size = 128  # the default 5 resets connections under 16 concurrent clients
 
     def __init__(self, standin: SlackStandIn) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
