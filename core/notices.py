@@ -58,6 +58,9 @@ class ReminderMessage:
     lines: tuple[ReminderLine, ...]
     now: datetime  # for "how long is left"
     covered: tuple[str, ...] = ()  # keys of earlier steps this message stands in for
+    # where the recipient's last message landed (the edge's own address, e.g. a Slack DM
+    # channel), so the edge need not look them up again; None: not known
+    address: str | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:

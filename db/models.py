@@ -78,6 +78,10 @@ class PersonRow(Base):
     country: Mapped[str] = mapped_column(String(2))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     source: Mapped[str | None] = mapped_column(String(1000))
+    # where the last message to this person landed (a Slack DM channel), and for whom: the
+    # address is reused only while ``email|slack_user_id`` still reads ``reached_as``
+    reached_channel: Mapped[str | None] = mapped_column(String(64))
+    reached_as: Mapped[str | None] = mapped_column(String(400))
     removed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -9,30 +9,31 @@ both claim a row; a crashed worker's claims are recovered by the next run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from core.model import MeetingStatus, Person, ReminderState
+from core.model import Language, MeetingStatus, Person, ReminderState
 from core.notices import Titled
 from core.reminders import ReminderKind, StoredReminder
 from db.models import (
     AssignmentRow,
     DeadlineRow,
     MeetingRow,
+    Organization,
     PersonRow,
     ReminderPlanRow,
     ReminderRow,
     SubmissionRow,
 )
-from db.repositories import person_from_row
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Sequence
+    from collections.abc import Collection, Iterable, Mapping, Sequence
     from datetime import datetime
 
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import ColumnElement
 
@@ -75,6 +76,12 @@ class ClaimedReminder:
     claimed_at: datetime | None  # before this claim: set when it is being recovered
     recovering: bool
     still_open: bool  # no submission, not excused, deadline and meeting still on
+    address: str | None = None  # where the recipient's last message landed, still theirs
+
+
+def reached_as(person: Person) -> str:
+    """Who a remembered address belongs to: it is dropped when the e-mail or Slack id changes."""
+    return f"{person.email.strip().lower()}|{person.slack_user_id or ''}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,8 +335,6 @@ class ReminderRepository:
         )
 
     def _details(self, *where: ColumnElement[bool]) -> list[ClaimedReminder]:
-        recipient = aliased(PersonRow)
-        owes = aliased(PersonRow)
         still_open = and_(
             AssignmentRow.active.is_(True),
             AssignmentRow.not_applicable_reason.is_(None),
@@ -338,39 +343,114 @@ class ReminderRepository:
             func.coalesce(MeetingRow.status, "") != MeetingStatus.CANCELLED.value,
         )
         query = (
-            select(ReminderRow, recipient, owes, DeadlineRow, MeetingRow, still_open)
+            select(
+                ReminderRow.key,
+                ReminderRow.kind,
+                ReminderRow.person_id,
+                AssignmentRow.person_id,
+                AssignmentRow.deadline_id,
+                DeadlineRow.meeting_id,
+                ReminderRow.due_at,
+                DeadlineRow.due_at,
+                ReminderRow.attempts,
+                ReminderRow.recovered_from,
+                still_open,
+            )
             .join(AssignmentRow, ReminderRow.assignment_id == AssignmentRow.id)
             .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
             .outerjoin(MeetingRow, DeadlineRow.meeting_id == MeetingRow.id)
-            .join(owes, AssignmentRow.person_id == owes.id)
-            .join(recipient, ReminderRow.person_id == recipient.id)
             .where(*where)
             .order_by(ReminderRow.person_id, ReminderRow.due_at, ReminderRow.key)
         )
+        rows = self.session.execute(query).tuples().all()
+        people = self._people({r[2] for r in rows} | {r[3] for r in rows})
+        deadlines = self._titles(DeadlineRow, {r[4] for r in rows})
+        meetings = self._titles(MeetingRow, {r[5] for r in rows if r[5] is not None})
+        kinds = {kind.value: kind for kind in ReminderKind}
         out = []
-        for row, to, person, deadline, meeting, is_open in self.session.execute(query).tuples():
+        for row in rows:
+            key, kind, to, owes, deadline_id, meeting_id, due_at, now_due, attempts, since, ok = row
+            recipient, address = people[to]
+            person = people[owes][0]
             out.append(
                 ClaimedReminder(
-                    key=row.key,
-                    kind=ReminderKind(row.kind),
-                    recipient=person_from_row(to),
+                    key=key,
+                    kind=kinds[kind],
+                    recipient=recipient,
                     person=person.handle,
                     person_name=person.name,
-                    deadline=Titled(deadline.code, deadline.title, dict(deadline.titles)),
-                    meeting=(
-                        Titled(meeting.code, meeting.title, dict(meeting.titles))
-                        if meeting is not None
-                        else None
-                    ),
-                    due_at=row.due_at,
-                    attempts=row.attempts,
-                    claimed_at=row.recovered_from,
-                    recovering=row.recovered_from is not None,
-                    still_open=bool(is_open)
-                    and (row.kind != ReminderKind.CHANGED or row.due_at == deadline.due_at),
+                    deadline=deadlines[deadline_id],
+                    meeting=meetings[meeting_id] if meeting_id is not None else None,
+                    due_at=due_at,
+                    attempts=attempts,
+                    claimed_at=since,
+                    recovering=since is not None,
+                    still_open=bool(ok) and (kind != ReminderKind.CHANGED or due_at == now_due),
+                    address=address,
                 )
             )
         return out
+
+    def _people(self, ids: Collection[int]) -> dict[int, tuple[Person, str | None]]:
+        """Each person, with the address their last message went to while it is still theirs."""
+        found: dict[int, tuple[Person, str | None]] = {}
+        query = select(
+            PersonRow.id,
+            PersonRow.handle,
+            PersonRow.name,
+            PersonRow.email,
+            PersonRow.timezone,
+            PersonRow.language,
+            PersonRow.country,
+            Organization.name,
+            PersonRow.slack_user_id,
+            PersonRow.reached_channel,
+            PersonRow.reached_as,
+        ).outerjoin(Organization, PersonRow.organization_id == Organization.id)
+        languages = {language.value: language for language in Language}
+        for chunk in _chunks(sorted(ids)):
+            for row in self.session.execute(query.where(PersonRow.id.in_(chunk))).tuples():
+                id_, handle, name, email, zone, language, country, org, slack_id, at, as_ = row
+                person = Person(
+                    handle=handle,
+                    name=name,
+                    email=email,
+                    timezone=zone,
+                    language=languages[language],
+                    country=country,
+                    organization=org,
+                    slack_user_id=slack_id,
+                )
+                found[id_] = (person, at if at and as_ == reached_as(person) else None)
+        return found
+
+    def _titles(
+        self, table: type[DeadlineRow | MeetingRow], ids: Collection[int]
+    ) -> dict[int, Titled]:
+        found: dict[int, Titled] = {}
+        query = select(table.id, table.code, table.title, table.titles)
+        for chunk in _chunks(sorted(ids)):
+            for id_, code, title, titles in self.session.execute(query.where(table.id.in_(chunk))):
+                found[id_] = Titled(code, title, dict(titles or {}))
+        return found
+
+    def remember_addresses(self, addresses: Mapping[str, tuple[Person, str]]) -> None:
+        """Keep where each person's message landed (handle -> (person as addressed, address))."""
+        if not addresses:
+            return
+        table = cast("Table", PersonRow.__table__)
+        statement = (
+            update(table)
+            .where(table.c.handle == bindparam("b_handle"))
+            .values(reached_channel=bindparam("b_channel"), reached_as=bindparam("b_as"))
+        )
+        self.session.connection().execute(
+            statement,
+            [
+                {"b_handle": handle, "b_channel": address, "b_as": reached_as(person)}
+                for handle, (person, address) in addresses.items()
+            ],
+        )
 
     def _finish(self, keys: Sequence[str], *, worker: str, **values: object) -> int:
         done = 0
@@ -391,17 +471,37 @@ class ReminderRepository:
     def mark_sent(
         self, keys: Sequence[str], *, worker: str, channel: str, ts: str, now: datetime
     ) -> int:
-        return self._finish(
-            keys,
-            worker=worker,
-            state=ReminderState.SENT.value,
-            sent_at=now,
-            slack_channel=channel,
-            slack_ts=ts,
-            last_error=None,
-            recovered_from=None,
-            updated_at=now,
+        return self.mark_sent_many([(key, channel, ts) for key in keys], worker=worker, now=now)
+
+    def mark_sent_many(
+        self, sent: Sequence[tuple[str, str, str]], *, worker: str, now: datetime
+    ) -> int:
+        """Mark each (key, channel, ts) sent, if ``worker`` still holds it: one statement,
+        executed for every row at once."""
+        if not sent:
+            return 0
+        table = cast("Table", ReminderRow.__table__)
+        statement = (
+            update(table)
+            .where(
+                table.c.key == bindparam("b_key"),
+                table.c.claimed_by == worker,
+                table.c.state == ReminderState.SENDING.value,
+            )
+            .values(
+                state=ReminderState.SENT.value,
+                sent_at=now,
+                slack_channel=bindparam("b_channel"),
+                slack_ts=bindparam("b_ts"),
+                last_error=None,
+                recovered_from=None,
+                updated_at=now,
+            )
         )
+        result = self.session.connection().execute(
+            statement, [{"b_key": k, "b_channel": c, "b_ts": t} for k, c, t in sent]
+        )
+        return result.rowcount
 
     def mark_skipped(self, keys: Sequence[str], *, worker: str, now: datetime) -> int:
         return self._finish(

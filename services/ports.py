@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, Self
 
 if TYPE_CHECKING:
@@ -51,10 +51,15 @@ class UnitOfWork(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """Where a message landed: Slack's channel and ``ts`` (or the outbox's)."""
+    """Where a message landed: Slack's channel and ``ts`` (or the outbox's).
+
+    ``address``: where later messages to the same person can go without a look-up (a Slack
+    DM channel), remembered with the person; None when there is nothing worth remembering.
+    """
 
     channel: str
     ts: str
+    address: str | None = field(default=None, compare=False)  # a hint, not where it landed
 
 
 class DeliveryFailedError(Exception):

@@ -242,7 +242,10 @@ def _messages(claimed: Sequence[ClaimedReminder], now: datetime) -> list[Reminde
             )
             covered += [r.key for r in steps if r is not best]
         lines.sort(key=lambda line: (line.kind is ReminderKind.ESCALATION, line.due_at, line.key))
-        messages.append(ReminderMessage(reminders[0].recipient, tuple(lines), now, tuple(covered)))
+        first = reminders[0]
+        messages.append(
+            ReminderMessage(first.recipient, tuple(lines), now, tuple(covered), first.address)
+        )
     return messages
 
 
@@ -302,25 +305,27 @@ def deliver(
     else:
         outcomes = [one(m) for m in messages]
 
+    found: list[tuple[str, str, str]] = []
+    posted: list[tuple[str, str, str]] = []
+    addresses = {}
+    for outcome in outcomes:
+        found += [(key, at.channel, at.ts) for key, at in outcome.found.items()]
+        if (delivery := outcome.delivery) is not None:
+            report.messages += 1
+            posted += [(key, delivery.channel, delivery.ts) for key in outcome.message.keys]
+            recipient = outcome.message.recipient
+            if delivery.address and delivery.address != outcome.message.address:
+                addresses[recipient.handle] = (recipient, delivery.address)
+
     with uow:
         reminders = uow.reminders
         report.skipped += reminders.mark_skipped(stale, worker=worker.name, now=now)
+        report.recovered += reminders.mark_sent_many(found, worker=worker.name, now=now)
+        report.reminders += reminders.mark_sent_many(posted, worker=worker.name, now=now)
+        reminders.remember_addresses(addresses)
         for outcome in outcomes:
-            for key, where in outcome.found.items():
-                report.recovered += reminders.mark_sent(
-                    [key], worker=worker.name, channel=where.channel, ts=where.ts, now=now
-                )
             keys = list(outcome.message.keys)
-            if outcome.delivery is not None:
-                report.messages += 1
-                report.reminders += reminders.mark_sent(
-                    keys,
-                    worker=worker.name,
-                    channel=outcome.delivery.channel,
-                    ts=outcome.delivery.ts,
-                    now=now,
-                )
-            elif outcome.uncertain is not None:
+            if outcome.uncertain is not None:
                 report.uncertain += reminders.release_uncertain(
                     keys, worker=worker.name, error=str(outcome.uncertain), now=now
                 )

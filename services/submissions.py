@@ -146,7 +146,6 @@ def record_submission(cmd: Submission, *, uow: UnitOfWork, now: datetime) -> Rec
                 at=now,
                 late=late,
             )
-            uow.reminders.mark_stale()  # no more reminders for it
             uow.audit.record(
                 actor=cmd.actor,
                 action="submitted",
@@ -182,7 +181,6 @@ def declare_not_applicable(
         owner, on_behalf = _owner(uow, record, actor=actor, person=person, roster=roster)
         code = record.deadline.code
         uow.submissions.declare_not_applicable(code, owner, reason=reason, at=now)
-        uow.reminders.mark_stale()
         uow.audit.record(
             actor=actor,
             action="not-applicable",

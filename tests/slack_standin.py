@@ -314,6 +314,12 @@ class SlackStandIn:
     def new_trigger_id(self) -> str:
         return f"{next(self._ids)}.{int(self._clock())}.{next(self._ids):08x}"
 
+    def open_dm(self, user_id: str) -> str:
+        """The app's direct conversation with ``user_id``, opened now if it was not (as a
+        workspace where the bot has written to everyone before)."""
+        with self._lock:
+            return self._open(frozenset({user_id}))[0]
+
     def dm_channel(self, user_id: str) -> str | None:
         with self._lock:
             return self._by_members.get(frozenset({user_id}))

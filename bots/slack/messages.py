@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from slack_sdk.models.blocks import (
 from core.deadlines import describe_time_left
 from core.model import Language
 from core.notices import Digest
+from core.reminders import ReminderKind
 
 if TYPE_CHECKING:
     from datetime import date, datetime
@@ -113,13 +115,19 @@ class _Words:
 _EN, _VI = _Words(vi=False), _Words(vi=True)
 
 
+Json = dict[str, Any]
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    text: str  # the notification and accessibility fallback
-    blocks: tuple[Block, ...]
+    """A message as Slack takes it. ``blocks`` went through slack_sdk's models (``to_dict()``
+    checks Slack's limits); they may be shared with other messages, so they are read-only."""
 
-    def blocks_json(self) -> list[dict[str, Any]]:
-        return [block.to_dict() for block in self.blocks]
+    text: str  # the notification and accessibility fallback
+    blocks: tuple[Json, ...]
+
+    def blocks_json(self) -> list[Json]:
+        return list(self.blocks)
 
 
 def _words(language: str) -> _Words:
@@ -176,6 +184,11 @@ def _header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=_PLAIN.clip(text, HEADER_MAX)))
 
 
+@lru_cache(maxsize=256)
+def _header_json(text: str) -> Json:
+    return _header(text).to_dict()
+
+
 def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
 
@@ -205,9 +218,12 @@ def _time_left(due_at: datetime, now: datetime, words: _Words) -> str:
     return f"quá hạn {amount} {unit}" if due_at < now else f"còn {amount} {unit}"
 
 
+def _code_title(code: str, title: str, m: _Markup, title_max: int) -> str:
+    return f"{m.bold(m.clip(code, CODE_MAX))} — {m.clip(title, title_max)}"
+
+
 def _titled(item: Titled, language: str, m: _Markup, title_max: int) -> str:
-    code = m.bold(m.clip(item.code, CODE_MAX))
-    return f"{code} — {m.clip(item.title_in(language), title_max)}"
+    return _code_title(item.code, item.title_in(language), m, title_max)
 
 
 # ------------------------------------------------------------- reminders
@@ -222,55 +238,121 @@ def _headline(message: ReminderMessage, words: _Words) -> str:
     return " · ".join(parts)
 
 
-def _line_text(line: ReminderLine, message: ReminderMessage, m: _Markup) -> str:
-    recipient = message.recipient
-    words, language = _words(recipient.language), recipient.language
-    when = _when(line.due_at, recipient.timezone, words)
-    left = _time_left(line.due_at, message.now, words)
+@dataclass(frozen=True, slots=True)
+class _LineView:
+    """What one reminder line shows a reader: hashable, so its blocks are built once per run."""
+
+    kind: str
+    code: str
+    title: str
+    meeting_code: str | None
+    meeting_title: str | None
+    person_name: str
+    due_at: datetime
+    language: str
+    timezone: str
+    now: datetime
+
+    @classmethod
+    def of(cls, line: ReminderLine, message: ReminderMessage) -> _LineView:
+        recipient, meeting = message.recipient, line.meeting
+        language = recipient.language
+        return cls(
+            kind=line.kind.value,
+            code=line.deadline.code,
+            title=line.deadline.title_in(language),
+            meeting_code=meeting.code if meeting is not None else None,
+            meeting_title=meeting.title_in(language) if meeting is not None else None,
+            # only a line about someone else names them: other lines are shared by all readers
+            person_name=line.person_name if line.about_someone_else else "",
+            due_at=line.due_at,
+            language=language,
+            timezone=recipient.timezone,
+            now=message.now,
+        )
+
+    @property
+    def about_someone_else(self) -> bool:
+        return self.kind == ReminderKind.ESCALATION.value
+
+
+def _line_text(view: _LineView, m: _Markup) -> str:
+    words = _words(view.language)
+    when = _when(view.due_at, view.timezone, words)
+    left = _time_left(view.due_at, view.now, words)
     lead = words(
-        f"lead_{line.kind}",
+        f"lead_{view.kind}",
         when=when,
-        name=m.clip(line.person_name, NAME_MAX),
-        code=m.clip(line.deadline.code, CODE_MAX),
+        name=m.clip(view.person_name, NAME_MAX),
+        code=m.clip(view.code, CODE_MAX),
         left=left,
     )
-    rows = [m.bold(lead), _titled(line.deadline, language, m, TITLE_MAX)]
-    if line.meeting is not None:
-        rows.append(f"{words('meeting')}: {_titled(line.meeting, language, m, MEETING_TITLE_MAX)}")
+    rows = [m.bold(lead), _code_title(view.code, view.title, m, TITLE_MAX)]
+    if view.meeting_code is not None:
+        meeting = _code_title(view.meeting_code, view.meeting_title or "", m, MEETING_TITLE_MAX)
+        rows.append(f"{words('meeting')}: {meeting}")
     rows.append(f"{words('due')}: {when} — {left}")
     return "\n".join(rows)
 
 
-def _buttons(line: ReminderLine, words: _Words, block_id: str) -> ActionsBlock:
-    value = line.deadline.code
+def _buttons(code: str, words: _Words, block_id: str) -> ActionsBlock:
     return ActionsBlock(
         block_id=block_id,
         elements=[
             ButtonElement(
-                text=words("submit"), action_id=SUBMIT_ACTION, value=value, style="primary"
+                text=words("submit"), action_id=SUBMIT_ACTION, value=code, style="primary"
             ),
-            ButtonElement(text=words("snooze"), action_id=SNOOZE_ACTION, value=value),
+            ButtonElement(text=words("snooze"), action_id=SNOOZE_ACTION, value=code),
             ButtonElement(
-                text=words("not_applicable"), action_id=NOT_APPLICABLE_ACTION, value=value
+                text=words("not_applicable"), action_id=NOT_APPLICABLE_ACTION, value=code
             ),
         ],
     )
 
 
-def _line_blocks(line: ReminderLine, message: ReminderMessage, used_ids: set[str]) -> list[Block]:
-    words = _words(message.recipient.language)
-    section = _section(_line_text(line, message, _SLACK))
-    if line.about_someone_else:
-        cmd = _SLACK.cmd(f"/focal status {_SLACK.clip(line.deadline.code, CODE_MAX)}")
-        hint = MarkdownTextObject(text=words("status_hint", cmd=cmd))
-        return [section, ContextBlock(elements=[hint])]
+#: Distinct lines a run may hold: about 20 MB each when full.
+_LINES_KEPT = 16384
+
+
+@lru_cache(maxsize=_LINES_KEPT)
+def _section_json(view: _LineView) -> Json:
+    """A line's text as sent, built and checked by slack_sdk once per distinct line.
+
+    A run tells many people about the same input in the same words; the cached dictionaries
+    are shared between messages, so nothing may change them.
+    """
+    return _section(_line_text(view, _SLACK)).to_dict()
+
+
+@lru_cache(maxsize=_LINES_KEPT // 2)
+def _buttons_json(code: str, language: str, block_id: str) -> Json:
+    return _buttons(code, _words(language), block_id).to_dict()
+
+
+@lru_cache(maxsize=1024)
+def _hint_json(code: str, language: str) -> Json:
+    cmd = _SLACK.cmd(f"/focal status {_SLACK.clip(code, CODE_MAX)}")
+    hint = MarkdownTextObject(text=_words(language)("status_hint", cmd=cmd))
+    return ContextBlock(elements=[hint]).to_dict()
+
+
+def clear_render_cache() -> None:
+    """Forget the blocks built so far (for measurements that must start cold)."""
+    for cached in (_section_json, _buttons_json, _hint_json, _header_json):
+        cached.cache_clear()
+
+
+def _line_blocks(line: ReminderLine, message: ReminderMessage, used_ids: set[str]) -> list[Json]:
+    view = _LineView.of(line, message)
+    if view.about_someone_else:  # no buttons, a hint instead
+        return [_section_json(view), _hint_json(view.code, view.language)]
     base = f"focal:{line.deadline.code}"[: BLOCK_ID_MAX - 5]
     block_id, n = base, 1
     while block_id in used_ids:
         n += 1
         block_id = f"{base}:{n}"
     used_ids.add(block_id)
-    return [section, _buttons(line, words, block_id)]
+    return [_section_json(view), _buttons_json(view.code, view.language, block_id)]
 
 
 def _more(codes: list[str], words: _Words, cmd: str) -> SectionBlock:
@@ -305,7 +387,7 @@ def _summary(prefix: str, items: list[str]) -> str:
 def render_reminder(message: ReminderMessage) -> Rendered:
     words = _words(message.recipient.language)
     headline = _headline(message, words)
-    blocks: list[Block] = [_header(headline)]
+    blocks: list[Json] = [_header_json(headline)]
     used_ids: set[str] = set()
     for i, line in enumerate(message.lines):
         later = len(message.lines) - i - 1
@@ -313,7 +395,7 @@ def render_reminder(message: ReminderMessage) -> Rendered:
             rest = message.lines[i:]
             only_others = all(r.about_someone_else for r in rest)
             cmd = _SLACK.cmd("/focal status CODE" if only_others else "/focal deadlines")
-            blocks.append(_more([_short(r) for r in rest], words, cmd))
+            blocks.append(_more([_short(r) for r in rest], words, cmd).to_dict())
             break
         blocks.extend(_line_blocks(line, message, used_ids))
     items = []
@@ -399,11 +481,13 @@ def render_digest(digest: Digest) -> Rendered:
     headline = _digest_headline(digest)
     nothing = words("nothing", days=digest.window_days)
     if digest.empty:
-        return Rendered(f"{headline}: {nothing}", (_header(headline), _section(nothing)))
+        blocks = (_header(headline).to_dict(), _section(nothing).to_dict())
+        return Rendered(f"{headline}: {nothing}", blocks)
     counts = words(
         "counts", n=len(digest.overdue), soon=len(digest.due_soon), days=digest.window_days
     )
-    return Rendered(f"{headline}: {counts}", (_header(headline), *_digest_blocks(digest)))
+    models = (_header(headline), *_digest_blocks(digest))
+    return Rendered(f"{headline}: {counts}", tuple(block.to_dict() for block in models))
 
 
 # ----------------------------------------------------------------- plain
@@ -421,5 +505,5 @@ def render_plain(message: ReminderMessage | Digest) -> str:
         return "\n\n".join(parts) + "\n"
     words = _words(message.recipient.language)
     parts = [f"Focal: {_headline(message, words)}"]
-    parts.extend(_line_text(line, message, _PLAIN) for line in message.lines)
+    parts.extend(_line_text(_LineView.of(line, message), _PLAIN) for line in message.lines)
     return "\n\n".join(parts) + "\n"

@@ -56,6 +56,9 @@ _TRANSIENT_ERRORS = frozenset(
 #: Slack errors after which the message may have been stored ("some aspect of the operation
 #: succeeded", says Slack of fatal_error).
 _MAYBE_STORED_ERRORS = frozenset({"fatal_error", "internal_error"})
+#: Slack errors of a conversation that is not there for the bot: a remembered DM channel is
+#: then forgotten and the person looked up again.
+_GONE_CHANNEL_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 _SLACK_ERROR = re.compile(r"^[a-z0-9_]+$")  # slack_sdk puts a sentence there for a non-JSON body
 _SERVER_ERRORS = frozenset({500, 502, 503, 504})
 #: How far before the first post the history is searched, for our clock and Slack's to differ.
@@ -125,6 +128,14 @@ class _MaybePostedError(Exception):
     """The post ended in a way that may have stored the message."""
 
 
+class _ChannelGoneError(Exception):
+    """The conversation does not exist (or no longer lets the bot in): nothing was posted."""
+
+    def __init__(self, slack: SlackApiError) -> None:
+        super().__init__(str(slack))
+        self.slack = slack
+
+
 class _NotSentError(Exception):
     """The request never left (connection refused, unknown host): safe to post again."""
 
@@ -189,8 +200,21 @@ class SlackNotifier:
         self._dm_channels: dict[str, str] = {}  # user id -> direct conversation id
 
     def send(self, message: ReminderMessage | Digest) -> Delivery:
+        remembered = message.address if isinstance(message, ReminderMessage) else None
+        if remembered:
+            try:
+                return self._send_to(remembered, message)
+            except _ChannelGoneError:
+                pass  # that conversation is gone (another workspace?): look the person up
         channel = self._channel_for(message)
+        try:
+            return self._send_to(channel, message)
+        except _ChannelGoneError as error:
+            raise _failure(f"posting to {channel}", error.slack) from error
+
+    def _send_to(self, channel: str, message: ReminderMessage | Digest) -> Delivery:
         rendered = _render(message)
+        direct = isinstance(message, ReminderMessage)
         since = self._wall_clock() - _CLOCK_MARGIN
         unsure: BaseException | None = None  # the last outcome that may have posted
         last_error: BaseException | None = None
@@ -208,7 +232,7 @@ class SlackNotifier:
             if attempt == self._max_post_attempts:
                 break
             try:
-                return self._post(channel, rendered, _metadata(message))
+                return self._post(channel, rendered, _metadata(message), remember=direct)
             except _MaybePostedError as error:
                 unsure = last_error = error.__cause__
                 ever_unsure = True
@@ -269,7 +293,9 @@ class SlackNotifier:
         except DeliveryUncertainError:
             return None
 
-    def _post(self, channel: str, rendered: Rendered, metadata: dict[str, Any]) -> Delivery:
+    def _post(
+        self, channel: str, rendered: Rendered, metadata: dict[str, Any], *, remember: bool
+    ) -> Delivery:
         try:
             answer = self._clients.post.chat_postMessage(
                 channel=channel,
@@ -281,12 +307,15 @@ class SlackNotifier:
         except SlackApiError as error:
             if _may_have_posted(error):
                 raise _MaybePostedError from error
+            if _error_code(error) in _GONE_CHANNEL_ERRORS:
+                raise _ChannelGoneError(error) from error
             raise _failure(f"posting to {channel}", error) from error
         except _NetworkError as error:
             if _never_sent(error):
                 raise _NotSentError from error
             raise _MaybePostedError from error
-        return Delivery(str(answer["channel"]), str(answer["ts"]))
+        channel = str(answer["channel"])
+        return Delivery(channel, str(answer["ts"]), address=channel if remember else None)
 
     def _channel_for(self, message: ReminderMessage | Digest) -> str:
         if isinstance(message, Digest):

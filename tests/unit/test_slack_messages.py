@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.models.blocks import Block
 
 from bots.slack.messages import (
     NOT_APPLICABLE_ACTION,
@@ -75,10 +76,12 @@ def reminder(
 
 
 def payload(rendered: Rendered) -> list[dict[str, Any]]:
-    """The blocks as sent: ``to_dict()`` runs slack_sdk's validation of every block and element."""
-    for block in rendered.blocks:
-        block.validate_json()
+    """The blocks as sent, parsed back into slack_sdk's models, checked and serialised again."""
     blocks = rendered.blocks_json()
+    for sent in blocks:
+        model = Block.parse(sent)
+        assert model is not None
+        assert model.to_dict() == sent  # to_dict() runs the checks of every block and element
     assert len(blocks) <= 50
     for sent in blocks:
         if sent["type"] == "header":
