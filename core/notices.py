@@ -1,13 +1,15 @@
-"""What Focal tells people, before it is rendered: reminder messages and the digest. Pure.
+"""What Focal tells people, before it is rendered: reminders, the digest, reviews. Pure.
 
 A ``ReminderMessage`` is everything one recipient is told in one run (SPEC.md: at most one
-reminder message per person per run). A ``Digest`` is the coordinators' morning list. The
-Slack edge renders both as Block Kit; the console edge as plain text.
+reminder message per person per run). A ``Digest`` is the coordinators' morning list. A
+``ReviewNotice`` tells a submitter that a version was accepted or returned. The Slack edge
+renders them as Block Kit; the console edge as plain text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 from core.reminders import ReminderKind
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 #: Slack message metadata ``event_type`` values: how a sent message is found again.
 REMINDER_EVENT = "focal_reminders"
 DIGEST_EVENT = "focal_digest"
+REVIEW_EVENT = "focal_review"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +108,39 @@ class Digest:
     @property
     def empty(self) -> bool:
         return not (self.due_soon or self.overdue)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewNotice:
+    """A version of an input was accepted or returned: told to whoever submitted it, and to
+    the person whose input it is when someone else submitted it on their behalf."""
+
+    recipient: Person
+    deadline: Titled
+    person: str  # whose input it is (the focal point)
+    person_name: str
+    version: int
+    accepted: bool
+    note: str | None
+    reviewer: str | None  # the reviewer's name; None: the office (the operator)
+    now: datetime  # when it was reviewed, aware UTC
+    meeting: Titled | None = None
+    address: str | None = None  # as ``ReminderMessage.address``
+
+    @property
+    def about_someone_else(self) -> bool:
+        """The recipient submitted it for someone else."""
+        return self.recipient.handle != self.person
+
+    @property
+    def key(self) -> str:
+        decision = "accepted" if self.accepted else "returned"
+        at = self.now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return (
+            f"review/{self.deadline.code}/{self.person}/v{self.version}/{decision}"
+            f"/{self.recipient.handle}/{at}"
+        )
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key,)

@@ -40,6 +40,7 @@ class ReminderKind(enum.StrEnum):
     ESCALATION = "escalation"  # to chairs and coordinators
     ASSIGNED = "assigned"  # assigned after reminders would have started
     CHANGED = "changed"  # the deadline moved after this person was reminded of it
+    REQUESTED = "requested"  # "Remind me tomorrow": one more, when the person asked for it
 
 
 class AssignmentState(enum.StrEnum):
@@ -165,6 +166,22 @@ def next_slot(now: datetime, recipient: Person, policy: ReminderPolicy) -> datet
         if at >= now:
             return at
         day += timedelta(days=1)
+
+
+def requested_reminder(
+    deadline: str, person: Person, *, due_at: datetime, now: datetime, policy: ReminderPolicy
+) -> PlannedReminder:
+    """The "Remind me tomorrow" reminder: the reminder hour of the next working day after today.
+
+    Asking twice on one day asks for the same reminder (one key per planned time).
+    """
+    zone = ZoneInfo(person.timezone)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    at = next_slot(_local_day_at(tomorrow, 0, zone), person, policy)
+    key = f"{deadline}/{person.handle}/{ReminderKind.REQUESTED.value}/{_stamp(at)}"
+    return PlannedReminder(
+        key, ReminderKind.REQUESTED, deadline, person.handle, person.handle, at, due_at, 0
+    )
 
 
 def _kind(days_before: int) -> ReminderKind:
@@ -372,8 +389,12 @@ def reconcile(
     def still_wanted(key: str, r: StoredReminder) -> bool:
         if key in wanted:
             return True
-        # a "changed" notice is not in the plan; it stands while its due instant is current
-        return r.kind is ReminderKind.CHANGED and open_due.get((r.deadline, r.person)) == r.due_at
+        # a "changed" notice or a requested reminder is not in the plan; it stands while its
+        # due instant is current
+        return (
+            r.kind in {ReminderKind.CHANGED, ReminderKind.REQUESTED}
+            and open_due.get((r.deadline, r.person)) == r.due_at
+        )
 
     skip = [
         key

@@ -91,6 +91,10 @@ class PlanState:
     horizon_end: datetime | None
 
 
+#: Kinds planned outside the policy's steps: they lapse when their deadline moves.
+_FOLLOWS_DUE = frozenset({ReminderKind.CHANGED.value, ReminderKind.REQUESTED.value})
+
+
 def _submitted() -> ColumnElement[bool]:
     return exists().where(SubmissionRow.assignment_id == AssignmentRow.id)
 
@@ -385,7 +389,7 @@ class ReminderRepository:
                     attempts=attempts,
                     claimed_at=since,
                     recovering=since is not None,
-                    still_open=bool(ok) and (kind != ReminderKind.CHANGED or due_at == now_due),
+                    still_open=bool(ok) and (kind not in _FOLLOWS_DUE or due_at == now_due),
                     address=address,
                 )
             )

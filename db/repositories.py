@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.changes import Stored
 from core.deadlines import parse_due_rule
@@ -121,6 +121,31 @@ class RosterRepository:
         people = {h: s.value for h, s in self.people().items() if not s.removed}
         groups = {c: s.value for c, s in self.groups().items() if not s.removed}
         return Roster(people=people, groups=groups, coordinators=self.coordinators())
+
+    def person_by_slack_id(self, user_id: str) -> Person | None:
+        row = self.session.scalar(
+            select(PersonRow).where(
+                PersonRow.slack_user_id == user_id, PersonRow.removed_at.is_(None)
+            )
+        )
+        return person_from_row(row) if row is not None else None
+
+    def person_by_email(self, email: str) -> Person | None:
+        """The person with this e-mail, whatever its case (an e-mail names one person)."""
+        rows = self.session.scalars(
+            select(PersonRow)
+            .where(
+                func.lower(PersonRow.email) == email.strip().lower(),
+                PersonRow.removed_at.is_(None),
+            )
+            .order_by(PersonRow.id)
+        ).all()
+        return person_from_row(rows[0]) if len(rows) == 1 else None
+
+    def set_slack_user_id(self, handle: str, user_id: str) -> None:
+        self.session.execute(
+            update(PersonRow).where(PersonRow.handle == handle).values(slack_user_id=user_id)
+        )
 
     def _organization(self, name: str | None) -> Organization | None:
         if name is None:

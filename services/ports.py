@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from types import TracebackType
 
-    from core.notices import Digest, ReminderMessage
+    from core.notices import Digest, ReminderMessage, ReviewNotice
     from db.digests import DigestRepository
     from db.reminders import ReminderRepository
     from db.repositories import (
@@ -83,8 +83,8 @@ class Notifier(Protocol):
     and returns the key -> delivery of those it finds.
     """
 
-    def send(self, message: ReminderMessage | Digest) -> Delivery: ...
+    def send(self, message: ReminderMessage | Digest | ReviewNotice) -> Delivery: ...
 
     def find_sent(
-        self, message: ReminderMessage | Digest, *, since: datetime
+        self, message: ReminderMessage | Digest | ReviewNotice, *, since: datetime
     ) -> dict[str, Delivery]: ...

@@ -5,25 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core.source import suggest
+from services.status import StatusReport, UnknownDeadlineError, submission_status
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from db.repositories import AssignmentStatus, DeadlineRecord, MeetingRecord
+    from db.repositories import DeadlineRecord, MeetingRecord
     from services.ports import UnitOfWork
 
-
-class UnknownDeadlineError(LookupError):
-    def __init__(self, code: str, known: list[str]) -> None:
-        super().__init__(f"no deadline {code}{suggest(code, known)}")
-
-
-@dataclass(frozen=True, slots=True)
-class DeadlineStatus:
-    deadline: DeadlineRecord
-    meeting: MeetingRecord | None
-    assignments: tuple[AssignmentStatus, ...]
+__all__ = ["Agenda", "UnknownDeadlineError", "agenda", "deadline_status"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,20 +22,9 @@ class Agenda:
     deadlines: tuple[tuple[DeadlineRecord, int], ...]  # with the number of people assigned
 
 
-def deadline_status(code: str, *, uow: UnitOfWork) -> DeadlineStatus:
-    with uow:
-        deadlines = uow.calendar.deadlines()
-        stored = deadlines.get(code) or next(
-            (s for k, s in deadlines.items() if k.casefold() == code.casefold()), None
-        )
-        if stored is None or stored.removed:
-            raise UnknownDeadlineError(code, [k for k, s in deadlines.items() if not s.removed])
-        record = stored.value
-        meeting = None
-        if record.deadline.meeting:
-            meeting = uow.calendar.meetings()[record.deadline.meeting].value
-        rows = uow.assignments.status(record.deadline.code)
-    return DeadlineStatus(record, meeting, tuple(rows))
+def deadline_status(code: str, *, uow: UnitOfWork) -> StatusReport:
+    """The whole submission matrix of one deadline, as the operator sees it."""
+    return submission_status(code, uow=uow)
 
 
 def agenda(*, uow: UnitOfWork, now: datetime) -> Agenda:

@@ -26,8 +26,10 @@ from core.reminders import (
     next_slot,
     plan_window,
     reconcile,
+    requested_reminder,
 )
 from services.ports import Delivery, DeliveryFailedError, DeliveryUncertainError
+from services.submissions import open_deadline, owner_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -54,7 +56,8 @@ _PRIORITY = {
     ReminderKind.OVERDUE: 2,
     ReminderKind.DUE: 3,
     ReminderKind.BEFORE: 4,
-    ReminderKind.ESCALATION: 5,
+    ReminderKind.REQUESTED: 5,
+    ReminderKind.ESCALATION: 6,
 }
 
 
@@ -383,3 +386,27 @@ def send_due(
             )
         )
     return total
+
+
+# ------------------------------------------------------------------ requests
+
+
+def remind_tomorrow(
+    deadline: str, *, handle: str, uow: UnitOfWork, policy: ReminderPolicy, now: datetime
+) -> datetime:
+    """One more reminder of ``handle``'s input ("Remind me tomorrow"), on their next working day
+    at the reminder hour. Returns when. Refuses what ``record_submission`` refuses."""
+    with uow:
+        record = open_deadline(uow, deadline, now)
+        roster = uow.roster.roster()
+        owner, _ = owner_of(uow, record, actor=handle, person=None, roster=roster)
+        planned = requested_reminder(
+            record.deadline.code,
+            roster.people[owner],
+            due_at=record.due_at,
+            now=now,
+            policy=policy,
+        )
+        uow.reminders.add([planned], now=now)
+        uow.commit()
+    return planned.planned_at

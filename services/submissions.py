@@ -74,7 +74,7 @@ class Receipt:
         return self.submitted_at - self.due_at if self.late else None
 
 
-def _open_deadline(uow: UnitOfWork, code: str, now: datetime) -> DeadlineRecord:
+def open_deadline(uow: UnitOfWork, code: str, now: datetime) -> DeadlineRecord:
     deadlines = uow.calendar.deadlines()
     stored = deadlines.get(code) or next(
         (s for k, s in deadlines.items() if k.casefold() == code.casefold()), None
@@ -94,7 +94,7 @@ def _open_deadline(uow: UnitOfWork, code: str, now: datetime) -> DeadlineRecord:
     return record
 
 
-def _owner(
+def owner_of(
     uow: UnitOfWork, record: DeadlineRecord, *, actor: str, person: str | None, roster: Roster
 ) -> tuple[str, bool]:
     """Whose input it is, and whether the actor acts on their behalf."""
@@ -120,6 +120,17 @@ def _retrying(attempt: Callable[[], Receipt]) -> Receipt:
     return attempt()
 
 
+def check_submittable(
+    deadline: str, *, actor: str, uow: UnitOfWork, now: datetime, person: str | None = None
+) -> str:
+    """The deadline's code if ``actor`` may submit it now (for ``person``); else the refusal
+    ``record_submission`` would give. Nothing is written."""
+    with uow:
+        record = open_deadline(uow, deadline, now)
+        owner_of(uow, record, actor=actor, person=person, roster=uow.roster.roster())
+        return record.deadline.code
+
+
 def record_submission(cmd: Submission, *, uow: UnitOfWork, now: datetime) -> Receipt:
     """Store a new version and commit it; the receipt says which, and whether it was late."""
     text = cmd.text.strip()
@@ -130,9 +141,9 @@ def record_submission(cmd: Submission, *, uow: UnitOfWork, now: datetime) -> Rec
 
     def attempt() -> Receipt:
         with uow:
-            record = _open_deadline(uow, cmd.deadline, now)
+            record = open_deadline(uow, cmd.deadline, now)
             roster = uow.roster.roster()
-            owner, on_behalf = _owner(
+            owner, on_behalf = owner_of(
                 uow, record, actor=cmd.actor, person=cmd.person, roster=roster
             )
             code, late = record.deadline.code, now > record.due_at
@@ -176,9 +187,9 @@ def declare_not_applicable(
     if len(reason) > MAX_REASON:
         raise SubmissionRefusedError(Problem.TOO_LONG, str(len(reason)))
     with uow:
-        record = _open_deadline(uow, deadline, now)
+        record = open_deadline(uow, deadline, now)
         roster = uow.roster.roster()
-        owner, on_behalf = _owner(uow, record, actor=actor, person=person, roster=roster)
+        owner, on_behalf = owner_of(uow, record, actor=actor, person=person, roster=roster)
         code = record.deadline.code
         uow.submissions.declare_not_applicable(code, owner, reason=reason, at=now)
         uow.audit.record(

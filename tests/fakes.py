@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.notices import Digest, ReminderMessage
+from core.notices import Digest, ReminderMessage, ReviewNotice
 from services.ports import Delivery, DeliveryFailedError, DeliveryUncertainError
 
 if TYPE_CHECKING:
@@ -17,12 +17,12 @@ if TYPE_CHECKING:
 class RecordingNotifier:
     """Keeps every message it is given; ``fail_next`` / ``unclear_next`` program faults."""
 
-    sent: list[ReminderMessage | Digest] = field(default_factory=list)
+    sent: list[ReminderMessage | Digest | ReviewNotice] = field(default_factory=list)
     fail_next: list[DeliveryFailedError] = field(default_factory=list)
     unclear_next: list[bool] = field(default_factory=list)  # True: posted, then unclear
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, message: ReminderMessage | Digest) -> Delivery:
+    def send(self, message: ReminderMessage | Digest | ReviewNotice) -> Delivery:
         with self._lock:
             if self.fail_next:
                 raise self.fail_next.pop(0)
@@ -35,7 +35,7 @@ class RecordingNotifier:
             return Delivery("D-test", f"{len(self.sent)}.000000")
 
     def find_sent(
-        self, message: ReminderMessage | Digest, *, since: datetime
+        self, message: ReminderMessage | Digest | ReviewNotice, *, since: datetime
     ) -> dict[str, Delivery]:
         found = {}
         with self._lock:
@@ -46,6 +46,9 @@ class RecordingNotifier:
 
     def reminders(self) -> list[ReminderMessage]:
         return [m for m in self.sent if isinstance(m, ReminderMessage)]
+
+    def reviews(self) -> list[ReviewNotice]:
+        return [m for m in self.sent if isinstance(m, ReviewNotice)]
 
     def keys(self) -> list[str]:
         return [key for m in self.sent for key in m.keys]

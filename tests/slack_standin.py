@@ -10,6 +10,9 @@ to misbehave (rate limits, 5xx, dropped connections, slow answers)::
         assert [m.text for m in slack.sent_to(alice)] == ["hi"]
         assert slack.violations == []
 
+It also serves response URLs (``new_response_url()``), keeping what the app posts to them
+(``responses()``), and mints trigger ids (``new_trigger_id()``) that expire as Slack's do.
+
 It is stricter than Slack in one way: an argument the reference does not know is refused
 (``invalid_arguments``) and recorded, where Slack often ignores it silently.
 """
@@ -20,6 +23,7 @@ import base64
 import itertools
 import json
 import re
+import secrets
 import sys
 import threading
 import time
@@ -49,6 +53,13 @@ _OPENAPI_ADDITIONS = {"conversations.history": ({"include_all_metadata"}, {"chan
 TEAM_ID, BOT_USER_ID, BOT_ID, APP_ID = "T0FOCAL01", "U0FOCALBOT", "B0FOCALBOT", "A0FOCALAPP"
 _TRIGGER_ID = re.compile(r"^\d+\.\d+\.[0-9a-f]+$")
 _TRUE = (True, "1", "true", "True")
+# Arguments every method takes though no method file lists them: slack_sdk adds `team_id` to
+# every call of a client made with one, and Bolt makes each listener's client so.
+_ANY_METHOD = frozenset({"team_id"})
+
+TRIGGER_TTL = 3.0  # seconds a trigger id can open a modal
+RESPONSE_URL_USES, RESPONSE_URL_TTL = 5, 30 * 60  # a response URL: 5 posts within 30 minutes
+VIEW_STACK_MAX = 3  # views.push: a root view and two pushed on it
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,39 @@ class Call:
     json_body: bool
     at: float
     fault: str | None = None  # rate_limit, fail, drop, drop_after_store or slow, when injected
+
+
+@dataclass(frozen=True)
+class Response:
+    """One post to a response URL: its JSON body, when, and Slack's answer."""
+
+    url: str
+    json: dict[str, Any]
+    at: float
+    status: int = 200
+    error: str | None = None  # Slack's answer when refused: no_service, used_url, ...
+
+    @property
+    def text(self) -> str | None:
+        text = self.json.get("text")
+        return text if isinstance(text, str) else None
+
+
+@dataclass
+class _ResponseUrl:
+    url: str
+    created: float
+    user_id: str | None
+    channel: str | None
+    message_ts: str | None
+    uses: int = 0
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    at: float
+    user_id: str | None
+    view_id: str | None
 
 
 @dataclass
@@ -212,6 +256,38 @@ def _parse_body(query: str, raw: bytes, content_type: str) -> dict[str, Any]:
     return args
 
 
+_TEXT_MAX = {"title": 24, "submit": 24, "close": 24}
+_FIELD_MAX = {"private_metadata": 3000, "callback_id": 255, "external_id": 255}
+_BLOCKS_MAX = 100
+_AT = "[json-pointer:/view"
+
+
+def _view_problems(view: dict[str, Any]) -> list[str]:
+    """What Slack finds wrong with a modal, in its words."""
+    blocks = view.get("blocks") or []
+    problems = [] if view["type"] == "modal" else [f"[ERROR] must be 'modal' {_AT}/type]"]
+    problems += [
+        f"[ERROR] missing required field: {name} {_AT}]"
+        for name in ("title", "blocks")
+        if name not in view
+    ]
+    problems += [
+        f"[ERROR] must be less than {limit + 1} characters {_AT}/{name}/text]"
+        for name, limit in _TEXT_MAX.items()
+        if len((view.get(name) or {}).get("text", "")) > limit
+    ]
+    problems += [
+        f"[ERROR] must be less than {limit + 1} characters {_AT}/{name}]"
+        for name, limit in _FIELD_MAX.items()
+        if len(str(view.get(name) or "")) > limit
+    ]
+    if len(blocks) > _BLOCKS_MAX:
+        problems.append(f"[ERROR] no more than {_BLOCKS_MAX} items allowed {_AT}/blocks]")
+    if any(b.get("type") == "input" for b in blocks) and not view.get("submit"):
+        problems.append(f"[ERROR] must provide a submit property when using input blocks {_AT}]")
+    return problems
+
+
 class SlackStandIn:
     """The stand-in. Use as a context manager; point ``WebClient(base_url=...)`` at ``.url``."""
 
@@ -221,8 +297,10 @@ class SlackStandIn:
         tokens: Iterable[str] | None = None,
         reference: Path | None = REFERENCE_DIR,
         clock: Callable[[], float] = time.time,
+        trigger_ttl: float = TRIGGER_TTL,
     ) -> None:
         self.tokens = None if tokens is None else frozenset(tokens)
+        self.trigger_ttl = trigger_ttl
         self.reference = reference
         self.reference_available = reference is not None and (reference / "methods").is_dir()
         self.violations: list[str] = []
@@ -237,8 +315,13 @@ class SlackStandIn:
         self._by_members: dict[frozenset[str], str] = {}
         self._messages: list[Message] = []
         self._ephemerals: list[Message] = []
-        self._views: list[dict[str, Any]] = []
+        self._views: dict[str, dict[str, Any]] = {}  # by id, in the order opened
+        self._view_users: dict[str, str | None] = {}
+        self._stacks: dict[str, list[str]] = {}  # root view id -> the stack, root first
+        self._triggers: dict[str, _Trigger] = {}  # the ones minted here
         self._used_triggers: set[str] = set()
+        self._response_urls: dict[str, _ResponseUrl] = {}  # by path
+        self._responses: list[Response] = []
         self._ids = itertools.count(1)
         self._last_ts = 0
         self._server: _Server | None = None
@@ -253,6 +336,8 @@ class SlackStandIn:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
             "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.push": self._views_push,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -311,8 +396,32 @@ class SlackStandIn:
             self._channels[channel_id] = frozenset()
             return channel_id
 
-    def new_trigger_id(self) -> str:
-        return f"{next(self._ids)}.{int(self._clock())}.{next(self._ids):08x}"
+    def new_trigger_id(self, *, user_id: str | None = None, view_id: str | None = None) -> str:
+        """A trigger id as an interaction gives one; it opens one modal within ``trigger_ttl``.
+        With ``view_id`` it comes from inside that modal, so it can also push onto its stack."""
+        with self._lock:
+            now = self._clock()
+            trigger = f"{next(self._ids)}.{int(now)}.{next(self._ids):08x}{secrets.token_hex(8)}"
+            self._triggers[trigger] = _Trigger(now, user_id, view_id)
+            return trigger
+
+    def new_response_url(
+        self,
+        *,
+        kind: str = "commands",
+        user_id: str | None = None,
+        channel: str | None = None,
+        message_ts: str | None = None,
+    ) -> str:
+        """A response URL served here, as Slack gives with a command (``kind="commands"``) or
+        a button press (``"actions"``). With ``channel`` and ``message_ts`` (the pressed
+        message), ``replace_original`` and ``delete_original`` act on that message."""
+        base = self.url.removesuffix("/api/")
+        with self._lock:
+            path = f"/hooks/{kind}/{TEAM_ID}/{next(self._ids):012d}/{secrets.token_hex(12)}"
+            hook = _ResponseUrl(base + path, self._clock(), user_id, channel, message_ts)
+            self._response_urls[path] = hook
+            return hook.url
 
     def open_dm(self, user_id: str) -> str:
         """The app's direct conversation with ``user_id``, opened now if it was not (as a
@@ -348,9 +457,21 @@ class SlackStandIn:
         with self._lock:
             return [replace(m) for m in self._ephemerals if user_id in {None, m.to_user}]
 
-    def views(self) -> list[dict[str, Any]]:
+    def views(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Views as they are now (updates applied), in the order they were opened; with
+        ``user_id``, the ones opened with a trigger minted for that person."""
         with self._lock:
-            return [dict(v) for v in self._views]
+            return [
+                dict(v) for i, v in self._views.items() if user_id in {None, self._view_users[i]}
+            ]
+
+    def responses(self, url: str | None = None, *, refused: bool = False) -> list[Response]:
+        """What was posted to response URLs (oldest first): the accepted posts, or the
+        refused ones with ``refused=True``."""
+        with self._lock:
+            return [
+                r for r in self._responses if url in {None, r.url} and (r.status != 200) is refused
+            ]
 
     # ----------------------------------------------------------------- faults
 
@@ -394,6 +515,9 @@ class SlackStandIn:
         if len(raw) < length:  # the client went away mid-request, as a killed process does
             handler.close_connection = True
             return
+        if parts.path.startswith("/hooks/"):
+            self._serve_response_url(handler, parts.path, raw, handler.headers.get_content_type())
+            return
         if not parts.path.startswith("/api/"):
             handler.reply(404, b"<html><body>Not Found</body></html>", "text/html")
             return
@@ -425,6 +549,76 @@ class SlackStandIn:
             handler.close_connection = True
             return
         handler.reply(status, json.dumps(body).encode(), "application/json; charset=utf-8")
+
+    def _serve_response_url(
+        self, handler: _Handler, path: str, raw: bytes, content_type: str
+    ) -> None:
+        """A post to a response URL. Faults are programmed with the method name
+        ``"response_url"``: ``slack.fail("response_url")``."""
+        rule = self._take_rule("response_url")
+        if rule is not None and rule.kind == "slow":
+            self._stopping.wait(rule.seconds)
+        elif rule is not None and rule.kind == "drop":
+            handler.close_connection = True
+            return
+        elif rule is not None and rule.kind in {"rate_limit", "fail"}:
+            self._reply_fault(handler, rule)
+            return
+        status, answer = self._respond(path, raw, content_type)
+        if rule is not None and rule.kind == "drop_after_store":
+            handler.close_connection = True
+            return
+        handler.reply(status, answer.encode(), "text/html")
+
+    def _respond(self, path: str, raw: bytes, content_type: str) -> tuple[int, str]:
+        with self._lock:
+            now = self._clock()
+            hook = self._response_urls.get(path)
+            url = hook.url if hook else self.url.removesuffix("/api/") + path
+            try:
+                body = json.loads(raw) if content_type == "application/json" else None
+            except ValueError:
+                body = None
+            status, error = 200, None
+            if hook is None:
+                status, error = 404, "no_service"
+            elif now - hook.created > RESPONSE_URL_TTL:
+                status, error = 404, "expired_url"
+            elif hook.uses >= RESPONSE_URL_USES:
+                status, error = 404, "used_url"
+            elif not isinstance(body, dict):
+                status, error = 400, "invalid_payload"
+                self._violation(f"response URL: not a JSON object ({content_type}): {raw[:80]!r}")
+            elif not body.get("delete_original") and not (
+                body.get("text") or body.get("blocks") or body.get("attachments")
+            ):
+                status, error = 400, "no_text"
+            else:
+                try:
+                    self._apply_response(hook, body)
+                except SlackError:
+                    status, error = 400, "invalid_payload"
+            if status == 200 and hook is not None:
+                hook.uses += 1
+            kept = body if isinstance(body, dict) else {}
+            self._responses.append(Response(url, kept, now, status, error))
+            return status, error or "ok"
+
+    def _apply_response(self, hook: _ResponseUrl, body: dict[str, Any]) -> None:
+        """``replace_original`` / ``delete_original`` on the message the URL came with."""
+        content = self._content(body)
+        if hook.channel is None or hook.message_ts is None:
+            return
+        for kept in (self._messages, self._ephemerals):
+            for message in list(kept):
+                if (message.channel, message.ts) != (hook.channel, hook.message_ts):
+                    continue
+                if body.get("delete_original") in _TRUE:
+                    kept.remove(message)
+                elif body.get("replace_original") in _TRUE:
+                    for name in ("text", "blocks", "attachments"):
+                        setattr(message, name, content[name])
+                    message.edits += 1
 
     @staticmethod
     def _reply_fault(handler: _Handler, rule: _Rule) -> None:
@@ -467,7 +661,8 @@ class SlackStandIn:
         problems: list[str] = []
         if is_json and not spec.json_ok:
             problems.append("[ERROR] this method does not take a JSON body")
-        problems += [f"[ERROR] unknown field: {name}" for name in sorted(set(args) - spec.known)]
+        unknown = set(args) - spec.known - _ANY_METHOD
+        problems += [f"[ERROR] unknown field: {name}" for name in sorted(unknown)]
         missing = sorted(spec.required - set(args))
         problems += [f"[ERROR] missing required field: {name}" for name in missing]
         if problems:
@@ -607,6 +802,9 @@ class SlackStandIn:
     def _chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(str(args["channel"]))
         user = self._user(str(args["user"]), "user_not_in_channel")
+        members = self._channels[channel]
+        if members and user.id not in members:  # a conversation the person is not in
+            raise SlackError("user_not_in_channel")
         content = self._content(args)
         if not (content["text"] or content["blocks"] or content["attachments"]):
             raise SlackError("no_text")
@@ -628,7 +826,7 @@ class SlackStandIn:
         shown = message.to_slack(with_metadata=True)
         return {"channel": channel, "ts": message.ts, "text": shown["text"], "message": shown}
 
-    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _take_trigger(self, args: dict[str, Any]) -> tuple[str, _Trigger | None]:
         trigger = args.get("trigger_id") or args.get("interactivity_pointer")
         if not trigger:
             raise SlackError("invalid_arguments", "[ERROR] missing required field: trigger_id")
@@ -636,17 +834,95 @@ class SlackStandIn:
             raise SlackError("invalid_trigger_id")
         if trigger in self._used_triggers:
             raise SlackError("exchanged_trigger_id")
+        minted = self._triggers.get(str(trigger))
+        if minted is not None and self._clock() - minted.at > self.trigger_ttl:
+            raise SlackError("expired_trigger_id")
+        return str(trigger), minted
+
+    def _valid_view(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The view argument, checked as Slack checks a modal (messages in Slack's words)."""
         view = _json_arg(args, "view", "invalid_arguments")
         if not isinstance(view, dict) or "type" not in view:
             raise SlackError("invalid_arguments", "[ERROR] missing required field: type")
-        self._used_triggers.add(str(trigger))
+        problems = _view_problems(view)
+        if problems:
+            self._violation(f"{method}: {'; '.join(problems)}")
+            raise SlackError("invalid_arguments", *problems)
+        return view
+
+    def _external(self, external_id: str) -> dict[str, Any] | None:
+        return next((v for v in self._views.values() if v["external_id"] == external_id), None)
+
+    def _show_view(
+        self, view: dict[str, Any], view_id: str, root: str, previous: str | None
+    ) -> dict[str, Any]:
+        shown: dict[str, Any] = {"id": view_id, "team_id": TEAM_ID, "type": view["type"]}
+        shown |= {"blocks": view.get("blocks", [])}
+        shown |= {"private_metadata": view.get("private_metadata", "")}
+        shown |= {"callback_id": view.get("callback_id", ""), "state": {"values": {}}}
+        shown |= {"hash": f"{int(self._clock())}.{secrets.token_hex(4)}"}
+        shown |= {"title": view.get("title"), "clear_on_close": view.get("clear_on_close", False)}
+        shown |= {"notify_on_close": view.get("notify_on_close", False)}
+        shown |= {"close": view.get("close"), "submit": view.get("submit")}
+        shown |= {"previous_view_id": previous, "root_view_id": root, "app_id": APP_ID}
+        shown |= {"external_id": view.get("external_id", "")}
+        shown |= {"app_installed_team_id": TEAM_ID, "bot_id": BOT_ID}
+        return shown
+
+    def _open_view(
+        self, view: dict[str, Any], trigger: str, minted: _Trigger | None, stack: list[str]
+    ) -> dict[str, Any]:
+        if view.get("external_id") and self._external(view["external_id"]):
+            raise SlackError("duplicate_external_id")
+        self._used_triggers.add(trigger)
         view_id = self._new_id("V")
-        opened: dict[str, Any] = {"private_metadata": "", "callback_id": ""} | view
-        opened |= {"id": view_id, "team_id": TEAM_ID, "state": {"values": {}}, "hash": view_id}
-        opened |= {"root_view_id": view_id, "previous_view_id": None, "app_id": APP_ID}
-        opened |= {"bot_id": BOT_ID}
-        self._views.append(opened)
-        return {"view": opened}
+        root = stack[0] if stack else view_id
+        shown = self._show_view(view, view_id, root, stack[-1] if stack else None)
+        stack.append(view_id)
+        self._stacks[root] = stack
+        self._views[view_id] = shown
+        self._view_users[view_id] = minted.user_id if minted else None
+        return {"view": shown}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger, minted = self._take_trigger(args)
+        view = self._valid_view("views.open", args)
+        return self._open_view(view, trigger, minted, [])
+
+    def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Pushes onto the modal the trigger came from: a trigger minted with ``view_id``
+        (any other is answered ``not_found``, the stand-in's choice)."""
+        trigger, minted = self._take_trigger(args)
+        view = self._valid_view("views.push", args)
+        if minted is None or minted.view_id not in self._views:
+            raise SlackError("not_found")
+        stack = self._stacks[self._views[minted.view_id]["root_view_id"]]
+        if len(stack) >= VIEW_STACK_MAX:
+            raise SlackError("push_limit_reached")
+        return self._open_view(view, trigger, minted, stack)
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("view_id") and not args.get("external_id"):
+            raise SlackError(
+                "invalid_arguments", "[ERROR] either view_id or external_id is required"
+            )
+        view = self._valid_view("views.update", args)
+        if args.get("view_id"):
+            current = self._views.get(str(args["view_id"]))
+        else:
+            current = self._external(str(args["external_id"]))
+        if current is None:
+            raise SlackError("not_found")
+        if args.get("hash") and args["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        external = view.get("external_id", current["external_id"])
+        if external and external != current["external_id"] and self._external(external):
+            raise SlackError("duplicate_external_id")
+        view_id, root = current["id"], current["root_view_id"]
+        shown = self._show_view(view, view_id, root, current["previous_view_id"])
+        shown["external_id"] = external
+        self._views[view_id] = shown
+        return {"view": shown}
 
 
 class _Server(ThreadingHTTPServer):

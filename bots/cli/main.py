@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -23,9 +25,12 @@ from config.yaml_source import YamlSourceError, parse_yaml
 from core.source import LoadError, LoadErrors
 from db.migrate import current_revision, head_revision, upgrade
 from services.digest import DigestOutcome, current_digest
+from services.export import ExportFormat, consolidate_inputs, render_export
 from services.loading import load_configuration
-from services.queries import UnknownDeadlineError, agenda, deadline_status
+from services.queries import UnknownDeadlineError, agenda
 from services.reminders import preview_due
+from services.review import Review, ReviewOutcome, ReviewRefusedError, review_submission
+from services.status import AccessRefusedError, submission_status
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -202,15 +207,123 @@ def load(
 def status(
     code: Annotated[str, typer.Argument(help="A deadline code, e.g. ASOEN37-WORKPLANS.")],
 ) -> None:
-    """The submission matrix of one deadline: who owes it, who has submitted."""
+    """The submission matrix of one deadline: who submitted (version, time, late, review),
+    who has not, who is excused and why."""
     focal = _app()
     try:
-        result = deadline_status(code, uow=focal.uow())
+        result = submission_status(code, uow=focal.uow())
     except UnknownDeadlineError as exc:
         fail(str(exc))
     finally:
         focal.close()
     render_status(out, result, timezone=focal.settings.timezone, now=focal.clock.now())
+
+
+@app.command()
+def export(
+    code: Annotated[str, typer.Argument(help="A deadline code, e.g. ASOEN37-WORKPLANS.")],
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="md: one Markdown document; csv: one row per input."),
+    ] = ExportFormat.MD,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
+    ] = None,
+) -> None:
+    """The consolidated inputs of one deadline: the latest accepted or received version of each."""
+    focal = _app()
+    try:
+        document = consolidate_inputs(code, uow=focal.uow())
+    except UnknownDeadlineError as exc:
+        fail(str(exc))
+    finally:
+        focal.close()
+    data = render_export(document, fmt=fmt, timezone=focal.settings.timezone).encode("utf-8")
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    out.print(
+        f"Wrote {len(document.inputs)} inputs of {document.deadline.deadline.code} to {output}.",
+        markup=False,
+    )
+
+
+def _report_review(outcome: ReviewOutcome) -> None:
+    what = f"{outcome.deadline} v{outcome.version} of {outcome.person}"
+    note = f" (note: {outcome.note})" if outcome.note else ""
+    if not outcome.changed:
+        out.print(
+            f"{what} is already {outcome.status.value}{note}: nothing changed, no one told.",
+            markup=False,
+        )
+        return
+    out.print(f"{what}: {outcome.status.value}{note}.", markup=False)
+    if outcome.told:
+        out.print(f"Told {', '.join('@' + h for h in outcome.told)}.", markup=False)
+    for handle, why in outcome.skipped:
+        out.print(f"Not told @{handle}: {why}.", markup=False)
+    if outcome.failed:
+        for handle, error in outcome.failed:
+            err.print(f"Could not tell @{handle}: {error}", markup=False, soft_wrap=True)
+        fail("the review is recorded, but not everyone was told", code=2)
+
+
+@app.command()
+def review(
+    code: Annotated[str, typer.Argument(help="A deadline code, e.g. ASOEN37-WORKPLANS.")],
+    handle: Annotated[str, typer.Argument(help="Whose input: a person's handle.")],
+    *,
+    accept: Annotated[bool, typer.Option("--accept", help="Accept the version.")] = False,
+    give_back: Annotated[
+        bool, typer.Option("--return", help="Return the version for a new one.")
+    ] = False,
+    note: Annotated[str | None, typer.Option(help="A note for the submitter.")] = None,
+    version: Annotated[
+        int | None, typer.Option(help="Which version (default: the latest).", show_default=False)
+    ] = None,
+    reviewer: Annotated[
+        str | None,
+        typer.Option("--as", help="Record the review as this coordinator's (a handle)."),
+    ] = None,
+) -> None:
+    """Accept or return a version of someone's input; the submitter is told."""
+    if accept == give_back:
+        fail("give one of --accept or --return")
+    if version is not None and version < 1:
+        fail(f"--version {version}: versions are numbered from 1")
+    from bots.slack.notifier import build_notifier  # noqa: PLC0415 - imports slack_sdk
+
+    focal = _app()
+    try:
+        notifier = build_notifier(
+            focal.settings, focal.session_factory, focal.clock.now, echo=_echo_message
+        )
+        outcome = review_submission(
+            Review(
+                deadline=code,
+                person=handle,
+                accept=accept,
+                actor=_actor(),
+                note=note,
+                version=version,
+                reviewer=reviewer,
+            ),
+            uow=focal.uow(),
+            notifier=notifier,
+            now=focal.clock.now(),
+        )
+    except (UnknownDeadlineError, ReviewRefusedError, AccessRefusedError) as exc:
+        fail(str(exc))
+    finally:
+        focal.close()
+    _report_review(outcome)
 
 
 @app.command()
@@ -339,6 +452,37 @@ def agenda_command(
         render_agenda(
             out, agenda(uow=focal.uow(), now=when), timezone=focal.settings.timezone, now=when
         )
+    finally:
+        focal.close()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
+    socket_mode: Annotated[
+        bool,
+        typer.Option(
+            "--socket-mode", help="Take Slack's requests over Socket Mode (needs SLACK_APP_TOKEN)."
+        ),
+    ] = False,
+) -> None:
+    """Serve the /focal Slack app (POST /slack/events) and /healthz; stop with Ctrl-C."""
+    from bots.cli.serve import serve_http, serve_socket_mode  # noqa: PLC0415 - imports Bolt
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    focal = _app()
+    try:
+        if socket_mode:
+            serve_socket_mode(focal)
+        else:
+            serve_http(focal, host=host, port=port)
+    except ValueError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        pass
     finally:
         focal.close()
 

@@ -6,10 +6,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from core.changes import Action, plain
 from core.deadlines import describe_time_left
+from core.model import SubmissionStatus
+from core.status import EntryState, describe_duration
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -18,9 +22,11 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from core.status import Entry, Version
     from services.loading import LoadReport
-    from services.queries import Agenda, DeadlineStatus
+    from services.queries import Agenda
     from services.reminders import DeliveryReport, PlanReport
+    from services.status import StatusReport
 
 ENTITIES = ("person", "group", "coordinators", "meeting", "deadline", "assignment")
 COLUMNS = (
@@ -95,44 +101,73 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "…"  # noqa: PLR2004
 
 
-def render_status(
-    console: Console, result: DeadlineStatus, *, timezone: str, now: datetime
-) -> None:
-    record = result.deadline
+def _review_cell(version: Version) -> str:
+    colour = {SubmissionStatus.ACCEPTED: "green", SubmissionStatus.RETURNED: "yellow"}
+    text = version.status.value
+    if version.reviewed_by_name:
+        text += f" by {version.reviewed_by_name}"
+    return f"[{colour[version.status]}]{escape(text)}[/]" if version.status in colour else text
+
+
+def _state_cell(line: Entry, *, overdue: bool) -> str:
+    state = line.state
+    if state is EntryState.WITHDRAWN:
+        return "[dim]withdrawn[/]"
+    if state is EntryState.NOT_APPLICABLE:
+        return "[yellow]not applicable[/]"
+    if state is EntryState.SUBMITTED:
+        return "[green]submitted[/]"
+    return "[red]missing, overdue[/]" if overdue else "missing"
+
+
+def render_status(console: Console, report: StatusReport, *, timezone: str, now: datetime) -> None:
+    """The submission matrix: who submitted (version, time, late, by whom, review), who has
+    not, who is excused and why. Times in the coordinator's ``timezone``."""
+    record = report.deadline
     deadline = record.deadline
-    meeting = f" for {result.meeting.meeting.code}" if result.meeting else ""
-    console.print(f"[bold]{deadline.code}[/] {deadline.title}{meeting}")
+    meeting = f" for {report.meeting.meeting.code}" if report.meeting else ""
+    console.print(f"[bold]{escape(deadline.code)}[/] {escape(deadline.title)}{escape(meeting)}")
     console.print(
         f"due {local(record.due_at, timezone)} ({timezone}), "
         f"{describe_time_left(record.due_at, now)}; rule {deadline.due}"
     )
-    table = Table()
-    for column in ("person", "name", "state", "version", "submitted", "late"):
+    table = Table(caption=f"times in {timezone}", caption_justify="left")
+    for column in ("person", "name", "state", "version", "submitted", "late", "by", "review"):
         table.add_column(column)
-    for row in result.assignments:
-        if not row.active:
-            state = "[dim]withdrawn[/]"
-        elif row.not_applicable_reason:
-            state = f"not applicable: {row.not_applicable_reason}"
-        elif row.versions:
-            state = f"[green]{row.last_status}[/]"
-        else:
-            state = "[red]overdue[/]" if record.due_at < now else "due"
+    table.add_column("note or reason", overflow="fold")
+    for line in report.lines:
+        v = line.latest
+        note = ""
+        if line.state is EntryState.NOT_APPLICABLE:
+            note = line.not_applicable_reason or ""
+        elif v is not None and v.reviewer_note:
+            note = v.reviewer_note
+        late_by = v.late_by(record.due_at) if v is not None else None
         table.add_row(
-            row.handle,
-            row.name,
-            state,
-            str(row.versions or ""),
-            local(row.last_submitted_at, timezone) if row.last_submitted_at else "",
-            {True: "late", False: "on time", None: ""}[row.last_late],
+            Text(line.person),
+            Text(line.name),
+            _state_cell(line, overdue=report.overdue(now)),
+            f"v{v.number}" if v else "",
+            local(v.submitted_at, timezone) if v else "",
+            ("on time" if late_by is None else f"late by {describe_duration(late_by)}")
+            if v
+            else "",
+            Text(f"{v.submitted_by_name}, on behalf") if v and v.on_behalf else "",
+            _review_cell(v) if v else "",
+            Text(note),
         )
     console.print(table)
-    active = [r for r in result.assignments if r.active]
-    done = sum(1 for r in active if r.versions)
-    excused = sum(1 for r in active if r.not_applicable_reason and not r.versions)
+    c = report.counts
+    details = [
+        f"{n} {what}"
+        for n, what in ((c.late, "late"), (c.accepted, "accepted"), (c.returned, "returned"))
+        if n
+    ]
+    submitted = f"{c.submitted} submitted" + (f" ({', '.join(details)})" if details else "")
+    withdrawn = f"; {c.withdrawn} withdrawn" if c.withdrawn else ""
     console.print(
-        f"{done} submitted, {excused} not applicable, "
-        f"{len(active) - done - excused} missing, of {len(active)} assigned."
+        f"{submitted}, {c.not_applicable} not applicable, {c.missing} missing, "
+        f"of {c.assigned} assigned{withdrawn}."
     )
 
 

@@ -1,4 +1,4 @@
-"""Block Kit rendering of reminder messages and the coordinators' digest. Pure.
+"""Block Kit rendering of reminders, the coordinators' digest and review notices. Pure.
 
 Every function here is a function of its input: no clock (``now`` comes with the message),
 no I/O. Blocks are built from ``slack_sdk.models`` so that slack_sdk's own limit checks run
@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
 
 from core.deadlines import describe_time_left
 from core.model import Language
-from core.notices import Digest
+from core.notices import Digest, ReviewNotice
 from core.reminders import ReminderKind
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ _PHRASES: dict[str, tuple[str, str]] = {
         "The deadline changed: now due {when}",
         "Hạn nộp đã thay đổi: hạn mới là {when}",
     ),
+    "lead_requested": ("You asked to be reminded", "Bạn đã hẹn được nhắc lại"),
     "lead_escalation": (
         "{name} has not submitted {code}, {left}",
         "{name} chưa nộp {code}, {left}",
@@ -94,6 +95,26 @@ _PHRASES: dict[str, tuple[str, str]] = {
     "missing": ("{n} missing", "còn thiếu {n}"),
     "missing_names": ("missing: {names}", "còn thiếu: {names}"),
     "excused": ("{n} not applicable", "{n} không áp dụng"),
+    "review_accepted": (
+        "Your input {code} v{n} was accepted",
+        "Đầu vào {code} (phiên bản {n}) của bạn đã được chấp nhận",
+    ),
+    "review_returned": (
+        "Your input {code} v{n} was returned",
+        "Đầu vào {code} (phiên bản {n}) của bạn đã bị trả lại",
+    ),
+    "review_accepted_for": (
+        "The input {code} v{n} you sent for {name} was accepted",
+        "Đầu vào {code} (phiên bản {n}) bạn nộp thay {name} đã được chấp nhận",
+    ),
+    "review_returned_for": (
+        "The input {code} v{n} you sent for {name} was returned",
+        "Đầu vào {code} (phiên bản {n}) bạn nộp thay {name} đã bị trả lại",
+    ),
+    "reviewed_by": ("Reviewed by {name}, {when}", "Người xem xét: {name}, {when}"),
+    "the_office": ("the focal-point office", "Văn phòng đầu mối"),
+    "note": ("Note", "Ghi chú"),
+    "resubmit": ("Send a new version: {cmd}", "Gửi phiên bản mới: {cmd}"),
 }
 _WEEKDAYS = (
     ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -490,11 +511,75 @@ def render_digest(digest: Digest) -> Rendered:
     return Rendered(f"{headline}: {counts}", tuple(block.to_dict() for block in models))
 
 
+# ---------------------------------------------------------------- review
+
+NOTE_MAX = 2000  # a reviewer's note: at most core.commands.MAX_REASON, kept whole
+
+
+def _review_headline(notice: ReviewNotice, words: _Words, m: _Markup) -> str:
+    decision = "accepted" if notice.accepted else "returned"
+    key = f"review_{decision}_for" if notice.about_someone_else else f"review_{decision}"
+    return words(
+        key,
+        code=m.clip(notice.deadline.code, CODE_MAX),
+        n=notice.version,
+        name=m.clip(notice.person_name, NAME_MAX),
+    )
+
+
+def _review_rows(notice: ReviewNotice, words: _Words, m: _Markup) -> list[str]:
+    language = notice.recipient.language
+    rows = [_titled(notice.deadline, language, m, TITLE_MAX)]
+    if notice.meeting is not None:
+        rows.append(
+            f"{words('meeting')}: {_titled(notice.meeting, language, m, MEETING_TITLE_MAX)}"
+        )
+    reviewer = m.clip(notice.reviewer, NAME_MAX) if notice.reviewer else words("the_office")
+    when = _when(notice.now, notice.recipient.timezone, words)
+    rows.append(words("reviewed_by", name=reviewer, when=when))
+    if notice.note:
+        rows.append(f"{m.bold(words('note'))}: {m.clip(notice.note, NOTE_MAX)}")
+    return rows
+
+
+def _resubmit(notice: ReviewNotice, words: _Words, m: _Markup) -> str | None:
+    if notice.accepted:
+        return None
+    return words("resubmit", cmd=m.cmd(f"/focal submit {m.clip(notice.deadline.code, CODE_MAX)}"))
+
+
+def render_review(notice: ReviewNotice) -> Rendered:
+    """A direct message: which version, accepted or returned, by whom, the note, what next."""
+    words = _words(notice.recipient.language)
+    headline = _review_headline(notice, words, _PLAIN)
+    blocks: list[Block] = [
+        _header(headline),
+        _section("\n".join(_review_rows(notice, words, _SLACK))),
+    ]
+    hint = _resubmit(notice, words, _SLACK)
+    if hint is not None:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=hint)]))
+    text = _SLACK.clip(f"Focal: {headline}", TEXT_MAX)
+    return Rendered(text, tuple(block.to_dict() for block in blocks))
+
+
+def _review_plain(notice: ReviewNotice) -> str:
+    words = _words(notice.recipient.language)
+    parts = [f"Focal: {_review_headline(notice, words, _PLAIN)}"]
+    parts.append("\n".join(_review_rows(notice, words, _PLAIN)))
+    hint = _resubmit(notice, words, _PLAIN)
+    if hint is not None:
+        parts.append(hint)
+    return "\n\n".join(parts) + "\n"
+
+
 # ----------------------------------------------------------------- plain
 
 
-def render_plain(message: ReminderMessage | Digest) -> str:
+def render_plain(message: ReminderMessage | Digest | ReviewNotice) -> str:
     """The console form: every line in full, no mrkdwn."""
+    if isinstance(message, ReviewNotice):
+        return _review_plain(message)
     if isinstance(message, Digest):
         words = _words(message.language)
         parts = [_digest_headline(message)]
@@ -507,3 +592,21 @@ def render_plain(message: ReminderMessage | Digest) -> str:
     parts = [f"Focal: {_headline(message, words)}"]
     parts.extend(_line_text(_LineView.of(line, message), _PLAIN) for line in message.lines)
     return "\n\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------- shared
+
+
+def local_time(at: datetime, timezone: str, language: str) -> str:
+    """``Thu 3 Sep 2026, 17:00 (Asia/Ho_Chi_Minh)`` in the reader's words."""
+    return _when(at, timezone, _words(language))
+
+
+def time_left(due_at: datetime, now: datetime, language: str) -> str:
+    """``in 3 days`` / ``2 days overdue``; ``còn 3 ngày`` / ``quá hạn 2 ngày``."""
+    return _time_left(due_at, now, _words(language))
+
+
+def escape(text: str, limit: int | None = None) -> str:
+    """``text`` safe in Slack mrkdwn, cut to ``limit`` characters with … when given."""
+    return _SLACK.clip(text, limit) if limit is not None else _SLACK.esc(text)

@@ -1,4 +1,4 @@
-"""Delivery of reminder messages and the digest: to Slack, or to the outbox and the console.
+"""Delivery of reminders, the digest and review notices: to Slack, or to the outbox and console.
 
 Exactly once on Slack: ``chat.postMessage`` is never re-sent blindly. Every message carries its
 reminder keys as message metadata; when a post ends in a way that may have stored it (a dropped
@@ -28,8 +28,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import select
 
-from bots.slack.messages import render_digest, render_plain, render_reminder
-from core.notices import DIGEST_EVENT, REMINDER_EVENT, Digest, ReminderMessage
+from bots.slack.messages import render_digest, render_plain, render_reminder, render_review
+from core.notices import (
+    DIGEST_EVENT,
+    REMINDER_EVENT,
+    REVIEW_EVENT,
+    Digest,
+    ReminderMessage,
+    ReviewNotice,
+)
 from db.models import OutboxRow, PersonRow
 from services.ports import Delivery, DeliveryFailedError, DeliveryUncertainError
 
@@ -165,19 +172,28 @@ def _never_sent(error: BaseException) -> bool:
     return isinstance(reason, ConnectionRefusedError | socket.gaierror)
 
 
-def _metadata(message: ReminderMessage | Digest) -> dict[str, Any]:
-    event = DIGEST_EVENT if isinstance(message, Digest) else REMINDER_EVENT
+Message = ReminderMessage | Digest | ReviewNotice
+
+
+def _metadata(message: Message) -> dict[str, Any]:
+    if isinstance(message, ReviewNotice):
+        event = REVIEW_EVENT
+    else:
+        event = DIGEST_EVENT if isinstance(message, Digest) else REMINDER_EVENT
     return {"event_type": event, "event_payload": {"keys": list(message.keys)}}
 
 
-def _render(message: ReminderMessage | Digest) -> Rendered:
+def _render(message: Message) -> Rendered:
+    if isinstance(message, ReviewNotice):
+        return render_review(message)
     if isinstance(message, Digest):
         return render_digest(message)
     return render_reminder(message)
 
 
 class SlackNotifier:
-    """The ``Notifier`` on Slack: reminders as direct messages, the digest to one channel."""
+    """The ``Notifier`` on Slack: reminders and review notices as direct messages, the digest
+    to one channel."""
 
     def __init__(
         self,
@@ -199,8 +215,8 @@ class SlackNotifier:
         self._user_ids: dict[str, str] = {}  # e-mail (lower case) -> Slack user id
         self._dm_channels: dict[str, str] = {}  # user id -> direct conversation id
 
-    def send(self, message: ReminderMessage | Digest) -> Delivery:
-        remembered = message.address if isinstance(message, ReminderMessage) else None
+    def send(self, message: Message) -> Delivery:
+        remembered = None if isinstance(message, Digest) else message.address
         if remembered:
             try:
                 return self._send_to(remembered, message)
@@ -212,9 +228,9 @@ class SlackNotifier:
         except _ChannelGoneError as error:
             raise _failure(f"posting to {channel}", error.slack) from error
 
-    def _send_to(self, channel: str, message: ReminderMessage | Digest) -> Delivery:
+    def _send_to(self, channel: str, message: Message) -> Delivery:
         rendered = _render(message)
-        direct = isinstance(message, ReminderMessage)
+        direct = not isinstance(message, Digest)
         since = self._wall_clock() - _CLOCK_MARGIN
         unsure: BaseException | None = None  # the last outcome that may have posted
         last_error: BaseException | None = None
@@ -245,9 +261,7 @@ class SlackNotifier:
             )
         raise DeliveryFailedError(f"could not reach Slack: {last_error}")
 
-    def find_sent(
-        self, message: ReminderMessage | Digest, *, since: datetime
-    ) -> dict[str, Delivery]:
+    def find_sent(self, message: Message, *, since: datetime) -> dict[str, Delivery]:
         """Raises ``DeliveryUncertainError`` when the history cannot be read."""
         channel = self._channel_for(message)
         event = _metadata(message)["event_type"]
@@ -285,9 +299,7 @@ class SlackNotifier:
 
     # ------------------------------------------------------------ internals
 
-    def _look(
-        self, message: ReminderMessage | Digest, *, since: datetime
-    ) -> dict[str, Delivery] | None:
+    def _look(self, message: Message, *, since: datetime) -> dict[str, Delivery] | None:
         try:
             return self.find_sent(message, since=since)
         except DeliveryUncertainError:
@@ -317,7 +329,7 @@ class SlackNotifier:
         channel = str(answer["channel"])
         return Delivery(channel, str(answer["ts"]), address=channel if remember else None)
 
-    def _channel_for(self, message: ReminderMessage | Digest) -> str:
+    def _channel_for(self, message: Message) -> str:
         if isinstance(message, Digest):
             if not self._digest_channel:
                 raise DeliveryFailedError("FOCAL_DIGEST_CHANNEL is not set", permanent=True)
@@ -367,6 +379,12 @@ def _print_line(text: str) -> None:
     sys.stdout.flush()
 
 
+def _outbox_kind(message: Message) -> str:
+    if isinstance(message, ReviewNotice):
+        return "review"
+    return "digest" if isinstance(message, Digest) else "reminders"
+
+
 class OutboxNotifier:
     """The ``Notifier`` without Slack: each message becomes an ``outbox`` row and console text."""
 
@@ -381,12 +399,12 @@ class OutboxNotifier:
         self._clock = clock
         self._echo = echo
 
-    def send(self, message: ReminderMessage | Digest) -> Delivery:
+    def send(self, message: Message) -> Delivery:
         digest = isinstance(message, Digest)
         text = render_plain(message)
         with self._session_factory() as session, session.begin():
             person_id = None
-            if isinstance(message, ReminderMessage):
+            if not isinstance(message, Digest):
                 person_id = session.scalar(
                     select(PersonRow.id).where(PersonRow.handle == message.recipient.handle)
                 )
@@ -394,7 +412,7 @@ class OutboxNotifier:
                 created_at=self._clock(),
                 person_id=person_id,
                 channel="digest" if digest else "console",
-                kind="digest" if digest else "reminders",
+                kind=_outbox_kind(message),
                 text=text,
                 blocks=_render(message).blocks_json(),
                 message_metadata=_metadata(message),
@@ -411,11 +429,9 @@ class OutboxNotifier:
             self._echo(f"To {to}:\n{text}")
         return Delivery("outbox", str(row_id))
 
-    def find_sent(
-        self, message: ReminderMessage | Digest, *, since: datetime
-    ) -> dict[str, Delivery]:
+    def find_sent(self, message: Message, *, since: datetime) -> dict[str, Delivery]:
         metadata = _metadata(message)
-        kind = "digest" if isinstance(message, Digest) else "reminders"
+        kind = _outbox_kind(message)
         wanted = set(message.keys)
         with self._session_factory() as session:
             query = select(OutboxRow).where(OutboxRow.kind == kind)

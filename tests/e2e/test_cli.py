@@ -37,7 +37,7 @@ def focal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def test_help_lists_the_commands_and_each_has_help(focal) -> None:
     result = focal("--help")
     assert result.exit_code == 0
-    for command in ("init", "load", "status", "demo", "agenda"):
+    for command in ("init", "load", "status", "export", "review", "demo", "agenda"):
         assert command in result.output
         assert focal(command, "--help").exit_code == 0
 
@@ -228,3 +228,184 @@ def test_digest_dry_run_and_once_per_day(focal) -> None:
     assert "The digest was posted." in sent.output
     again = focal("digest", "--now", "2026-12-01T11:00")
     assert "already posted" in again.output
+
+
+# ------------------------------------------------ status, export and review
+
+WORKPLANS = "ASOEN37-WORKPLANS"  # due Tue 1 Sep 2026 17:00 Hanoi; minh, hoa and ngoc owe it
+
+
+def _submit_samples() -> None:
+    """minh v1 on time; hoa (his alternate) v2 for him, 19 hours late; hoa her own; ngoc excused."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from config.settings import Settings  # noqa: PLC0415
+    from config.wiring import build_app  # noqa: PLC0415
+    from services.submissions import (  # noqa: PLC0415
+        Submission,
+        declare_not_applicable,
+        record_submission,
+    )
+
+    app = build_app(Settings())
+    try:
+        for actor, person, text, at in (
+            ("minh", None, "Kế hoạch 2027 🌏 中文", datetime(2026, 8, 20, 3, tzinfo=UTC)),
+            (
+                "hoa",
+                "minh",
+                'Bản 2, "sửa" [bold]x[/]\nline two',
+                datetime(2026, 9, 2, 5, tzinfo=UTC),
+            ),
+            ("hoa", None, "AWGEE plan", datetime(2026, 8, 21, 3, tzinfo=UTC)),
+        ):
+            record_submission(
+                Submission(WORKPLANS, text, actor, person, ("https://example.org/plan",)),
+                uow=app.uow(),
+                now=at,
+            )
+        declare_not_applicable(
+            WORKPLANS,
+            actor="ngoc",
+            reason="AHP [has] no work plan this year",
+            uow=app.uow(),
+            now=datetime(2026, 8, 21, 3, tzinfo=UTC),
+        )
+    finally:
+        app.close()
+
+
+@pytest.fixture
+def submitted(focal):
+    _load_sample(focal)
+    _submit_samples()
+    return focal
+
+
+def test_status_shows_versions_lateness_on_behalf_reviews_and_excuses(submitted) -> None:
+    result = submitted("status", WORKPLANS)
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if "│" in line}
+    assert "v2" in rows["minh"]
+    assert "Wed 2026-09-02 12:00" in rows["minh"]  # in the coordinator's timezone
+    assert "late by 19 hours" in rows["minh"]
+    assert "Bui Thi Hoa, on behalf" in rows["minh"]
+    assert "received" in rows["minh"]
+    assert "on time" in rows["hoa"]
+    assert "not applicable" in rows["ngoc"]
+    assert "AHP [has] no work plan this year" in rows["ngoc"]
+    assert "times in Asia/Ho_Chi_Minh" in result.output
+    assert "2 submitted (1 late), 1 not applicable, 0 missing, of 3 assigned." in result.output
+
+
+def test_review_returns_accepts_tells_and_shows_in_the_status(submitted) -> None:
+    returned = submitted("review", WORKPLANS, "minh", "--return", "--note", "Add the budget")
+    assert returned.exit_code == 0, returned.output
+    assert f"{WORKPLANS} v2 of minh: returned (note: Add the budget)." in returned.output
+    assert "Told @hoa, @minh." in returned.output
+    assert "To Bui Thi Hoa (@hoa):" in returned.output  # no Slack token: the console and outbox
+    assert "bạn nộp thay Dang Quang Minh đã bị trả lại" in returned.output
+    assert "Ghi chú: Add the budget" in returned.output
+
+    again = submitted("review", WORKPLANS, "minh", "--return")
+    assert again.exit_code == 0
+    assert (
+        "is already returned (note: Add the budget): nothing changed, no one told." in again.output
+    )
+    assert "To " not in again.output
+
+    accepted = submitted("review", WORKPLANS.lower(), "hoa", "--accept", "--as", "lan")
+    assert accepted.exit_code == 0, accepted.output
+    assert f"{WORKPLANS} v1 of hoa: accepted." in accepted.output
+    assert "Người xem xét: Nguyen Thi Lan" in accepted.output
+
+    status = submitted("status", WORKPLANS)
+    rows = {line.split("│")[1].strip(): line for line in status.output.splitlines() if "│" in line}
+    assert "returned" in rows["minh"]
+    assert "Add the budget" in rows["minh"]
+    assert "accepted by Nguyen Thi Lan" in rows["hoa"]
+    assert "2 submitted (1 late, 1 accepted, 1 returned)" in status.output
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("minh",), "error: give one of --accept or --return"),
+        (("minh", "--accept", "--return"), "error: give one of --accept or --return"),
+        (("mihn", "--accept"), "error: no person mihn (did you mean minh?)"),
+        (("cuong", "--accept"), f"error: cuong owes no {WORKPLANS}"),
+        (("ngoc", "--accept"), f"error: ngoc has submitted nothing for {WORKPLANS}"),
+        (
+            ("minh", "--accept", "--version", "5"),
+            f"error: minh has no version 5 of {WORKPLANS} (versions: 1, 2)",
+        ),
+        (
+            ("minh", "--accept", "--version", "0"),
+            "error: --version 0: versions are numbered from 1",
+        ),
+        (
+            ("minh", "--accept", "--as", "minh"),
+            f"error: minh may not do this for {WORKPLANS}: only the coordinators may",
+        ),
+    ],
+)
+def test_review_refusals_are_one_line_and_write_nothing(submitted, args, line) -> None:
+    before = submitted("export", WORKPLANS, "--format", "csv").stdout
+    result = submitted("review", WORKPLANS, *args)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == line
+    assert "To " not in result.output
+    assert submitted("export", WORKPLANS, "--format", "csv").stdout == before
+
+
+def test_review_of_an_unknown_deadline_suggests_one(submitted) -> None:
+    result = submitted("review", "ASOEN37-WORKPLAN", "minh", "--accept")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: no deadline ASOEN37-WORKPLAN (did you mean ASOEN37-WORKPLANS?)"
+    )
+
+
+def test_export_markdown_to_stdout_skips_returned_versions(submitted) -> None:
+    assert submitted("review", WORKPLANS, "minh", "--return").exit_code == 0
+    result = submitted("export", WORKPLANS)
+    assert result.exit_code == 0, result.stderr
+    document = result.stdout
+    assert document.startswith(f"# {WORKPLANS} — ")
+    assert "- Due: Tue 2026-09-01 17:00 (Asia/Ho_Chi_Minh)" in document
+    sections = document.split("\n## ")[1:]
+    assert [s.splitlines()[0] for s in sections] == [
+        "Department of Environment — Bui Thi Hoa (hoa)",
+        "Department of Environment — Dang Quang Minh (minh)",
+        "Department of Nature Conservation and Biodiversity — Ngo Bich Ngoc (ngoc)",
+    ]
+    assert "Version 1 · submitted Thu 2026-08-20 10:00" in sections[1]
+    assert "Kế hoạch 2027 🌏 中文" in sections[1]
+    assert "later returned: v2" in sections[1]
+    assert "Bản 2" not in document
+    assert "_Not applicable: AHP [has] no work plan this year_" in sections[2]
+    assert submitted("export", WORKPLANS).stdout == document
+
+
+def test_export_csv_to_a_file(submitted, tmp_path: Path) -> None:
+    import csv  # noqa: PLC0415
+
+    result = submitted("export", WORKPLANS, "--format", "csv", "-o", "inputs.csv")
+    assert result.exit_code == 0, result.output
+    assert f"Wrote 3 inputs of {WORKPLANS} to inputs.csv." in result.output
+    raw = (tmp_path / "inputs.csv").read_bytes()
+    assert raw.startswith(b"deadline,meeting,due,person,")
+    assert b"\r\n" in raw
+    with (tmp_path / "inputs.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    minh = next(r for r in rows if r["person"] == "minh")
+    assert minh["text"] == 'Bản 2, "sửa" [bold]x[/]\nline two'
+    assert (minh["version"], minh["late"], minh["late_by"]) == ("2", "yes", "19 hours")
+    assert (minh["submitted_by"], minh["on_behalf"]) == ("hoa", "yes")
+
+
+def test_export_refuses_an_unknown_deadline_and_a_bad_format(submitted) -> None:
+    unknown = submitted("export", "ASOEN37-WORKPLAN")
+    assert unknown.exit_code == 1
+    assert "did you mean ASOEN37-WORKPLANS?" in unknown.stderr
+    assert submitted("export", WORKPLANS, "--format", "pdf").exit_code == 2

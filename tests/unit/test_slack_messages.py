@@ -17,9 +17,17 @@ from bots.slack.messages import (
     render_digest,
     render_plain,
     render_reminder,
+    render_review,
 )
 from core.model import Language, Person
-from core.notices import Digest, DigestLine, ReminderLine, ReminderMessage, Titled
+from core.notices import (
+    Digest,
+    DigestLine,
+    ReminderLine,
+    ReminderMessage,
+    ReviewNotice,
+    Titled,
+)
 from core.reminders import ReminderKind
 
 DUE = datetime(2026, 9, 3, 10, 0, tzinfo=UTC)  # Thu 3 Sep 2026, 17:00 in Ho Chi Minh City
@@ -501,3 +509,107 @@ def test_the_plain_form_of_the_digest_has_the_codes_without_mrkdwn() -> None:
     assert "ASOEN37-WORKPLANS" in text
     assert "missing: Anh, Somchai" in text
     assert "*" not in text
+
+
+# ---------------------------------------------------------------- review
+
+
+def review_notice(
+    *,
+    accepted: bool = True,
+    note: str | None = None,
+    language: Language = Language.EN,
+    owner: str = "lan",
+    reviewer: str | None = "Hoang Minh Thu",
+) -> ReviewNotice:
+    """A notice to Nguyen Thi Lan (``lan``) about ``owner``'s input."""
+    return ReviewNotice(
+        recipient=person(language=language),
+        deadline=WORKPLANS,
+        person=owner,
+        person_name="Nguyen Thi Lan" if owner == "lan" else "Dang Quang Minh",
+        version=2,
+        accepted=accepted,
+        note=note,
+        reviewer=reviewer,
+        now=NOW,
+        meeting=ASOEN_37,
+    )
+
+
+def test_an_accepted_review_says_which_version_by_whom_and_when() -> None:
+    rendered = render_review(review_notice())
+    blocks = payload(rendered)
+
+    assert blocks[0]["text"]["text"] == "Your input ASOEN37-WORKPLANS v2 was accepted"
+    [text] = sections(blocks)
+    assert text.splitlines() == [
+        "*ASOEN37-WORKPLANS* — Work plans of the working groups",
+        "Meeting: *ASOEN-37* — 37th ASEAN Senior Officials on the Environment Meeting",
+        "Reviewed by Hoang Minh Thu, Tue 1 Sep 2026, 09:00 (Asia/Ho_Chi_Minh)",
+    ]
+    assert of_type(blocks, "context") == []  # nothing to do after an acceptance
+    assert rendered.text == "Focal: Your input ASOEN37-WORKPLANS v2 was accepted"
+
+
+def test_a_returned_review_carries_the_note_and_how_to_send_a_new_version() -> None:
+    note = "Please add the 2027 budget <and> the *targets* & indicators"
+    blocks = payload(render_review(review_notice(accepted=False, note=note, reviewer=None)))
+
+    assert blocks[0]["text"]["text"] == "Your input ASOEN37-WORKPLANS v2 was returned"
+    [text] = sections(blocks)
+    assert "Reviewed by the focal-point office, Tue 1 Sep 2026, 09:00" in text
+    assert text.splitlines()[-1] == (
+        "*Note*: Please add the 2027 budget &lt;and&gt; the *targets* &amp; indicators"
+    )
+    [context] = of_type(blocks, "context")
+    assert context["elements"][0]["text"] == "Send a new version: `/focal submit ASOEN37-WORKPLANS`"
+
+
+def test_a_review_in_vietnamese_to_someone_who_submitted_for_the_focal_point() -> None:
+    notice = review_notice(
+        accepted=False, note="Bổ sung ngân sách", language=Language.VI, owner="minh"
+    )
+    assert notice.about_someone_else
+    blocks = payload(render_review(notice))
+
+    assert blocks[0]["text"]["text"] == (
+        "Đầu vào ASOEN37-WORKPLANS (phiên bản 2) bạn nộp thay Dang Quang Minh đã bị trả lại"
+    )
+    [text] = sections(blocks)
+    assert text.splitlines() == [
+        "*ASOEN37-WORKPLANS* — Kế hoạch công tác của các nhóm công tác",
+        "Cuộc họp: *ASOEN-37* — Hội nghị Quan chức Cấp cao ASEAN về Môi trường lần thứ 37",
+        "Người xem xét: Hoang Minh Thu, Thứ Ba, 01/09/2026 09:00 (Asia/Ho_Chi_Minh)",
+        "*Ghi chú*: Bổ sung ngân sách",
+    ]
+    [context] = of_type(blocks, "context")
+    assert context["elements"][0]["text"].startswith("Gửi phiên bản mới: `/focal submit")
+
+
+def test_a_long_note_is_cut_within_slacks_limits() -> None:
+    blocks = payload(render_review(review_notice(accepted=False, note="ý" * 5000)))
+    [text] = sections(blocks)
+    assert text.endswith("…")
+    assert len(text) <= 3000
+
+
+def test_the_plain_form_of_a_review_has_the_same_words_without_mrkdwn() -> None:
+    plain = render_plain(review_notice(accepted=False, note="a <b> & *c*"))
+    assert plain.splitlines() == [
+        "Focal: Your input ASOEN37-WORKPLANS v2 was returned",
+        "",
+        "ASOEN37-WORKPLANS — Work plans of the working groups",
+        "Meeting: ASOEN-37 — 37th ASEAN Senior Officials on the Environment Meeting",
+        "Reviewed by Hoang Minh Thu, Tue 1 Sep 2026, 09:00 (Asia/Ho_Chi_Minh)",
+        "Note: a <b> & *c*",
+        "",
+        "Send a new version: /focal submit ASOEN37-WORKPLANS",
+    ]
+
+
+def test_a_review_notice_key_names_the_input_version_decision_recipient_and_time() -> None:
+    accepted, returned = review_notice(), review_notice(accepted=False)
+    assert accepted.keys == ("review/ASOEN37-WORKPLANS/lan/v2/accepted/lan/20260901T020000Z",)
+    assert returned.key != accepted.key
+    assert review_notice().keys == accepted.keys  # the same review, the same key

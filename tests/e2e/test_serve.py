@@ -1,0 +1,119 @@
+"""``focal serve`` as an operator runs it: a process that answers Slack and stops on SIGTERM."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.integration.test_slack_app import SECRET, TOKEN, reply_at
+from tests.slack_http import SlackSender
+
+if TYPE_CHECKING:
+    from tests.slack_standin import SlackStandIn
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def health(port: int) -> tuple[int, dict[str, str]] | None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def env_for(tmp_path: Path, slack: SlackStandIn | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FOCAL_", "SLACK_"))}
+    env["FOCAL_DATABASE_URL"] = f"sqlite:///{tmp_path / 'focal.sqlite'}"
+    if slack is not None:
+        env |= {
+            "FOCAL_SLACK_API_URL": slack.url,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+        }
+    return env
+
+
+def focal(*args: str) -> list[str]:
+    """The installed ``focal`` command, as an operator types it."""
+    return [str(Path(sys.executable).with_name("focal")), *args]
+
+
+def test_serve_answers_slack_and_stops_cleanly(tmp_path: Path, slack: SlackStandIn) -> None:
+    env = env_for(tmp_path, slack)
+    subprocess.run(focal("init"), env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        focal("serve", "--port", str(port)),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while (answer := health(port)) is None:
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, "focal serve did not start"
+            time.sleep(0.1)
+        assert answer == (200, {"status": "ok", "database": "ok"})
+        user = slack.add_user(name="x", email="x@example.org", locale="vi-VN")
+        sent = SlackSender(f"http://127.0.0.1:{port}", SECRET, slack=slack).command(
+            "help", user_id=user
+        )
+        assert sent.status == 200
+        assert sent.request.response_url is not None
+        assert "`/focal deadlines`" in reply_at(slack, sent.request.response_url)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            output, _ = server.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+    # uvicorn shuts down cleanly, then ends the process by the signal it was sent
+    assert server.returncode in {0, -signal.SIGTERM}, output
+    assert "Application shutdown complete" in output
+    assert "serving on http://127.0.0.1" in output
+
+
+def test_socket_mode_needs_an_app_token(tmp_path: Path, slack: SlackStandIn) -> None:
+    env = env_for(tmp_path, slack)
+    subprocess.run(focal("init"), env=env, check=True, capture_output=True)
+    result = subprocess.run(
+        focal("serve", "--socket-mode"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "--socket-mode needs SLACK_APP_TOKEN" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("args", [("serve", "--help")])
+def test_serve_has_help(tmp_path: Path, args: tuple[str, ...]) -> None:
+    env = env_for(tmp_path)
+    result = subprocess.run(
+        focal(*args), env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "--socket-mode" in result.stdout
