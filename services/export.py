@@ -202,6 +202,15 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """Typed text, made safe to open in a spreadsheet: one that would start a formula gets a
+    leading apostrophe (OWASP's advice against CSV injection); anything else is as typed."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
 def render_csv(doc: Consolidation, *, timezone: str) -> str:
     """One row per input after a header row; fields quoted as RFC 4180 says, CRLF rows."""
     deadline = doc.deadline.deadline
@@ -229,10 +238,10 @@ def render_csv(doc: Consolidation, *, timezone: str) -> str:
                 v.submitted_by if v else "",
                 _yes(v.on_behalf) if v else "",
                 v.status.value if v else "",
-                (v.reviewer_note or "") if v else "",
-                (entry.not_applicable_reason or "") if excused else "",
-                "\n".join(v.links) if v else "",
-                v.text if v else "",
+                _cell(v.reviewer_note or "") if v else "",
+                _cell(entry.not_applicable_reason or "") if excused else "",
+                _cell("\n".join(v.links)) if v else "",
+                _cell(v.text) if v else "",
             )
         )
     return out.getvalue()

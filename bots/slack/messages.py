@@ -7,11 +7,9 @@ when they are serialised. Times are shown in the reader's timezone, words in the
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -24,117 +22,43 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from core.deadlines import describe_time_left
-from core.model import Language
+from bots.slack.wording import (
+    BLOCK_ID_MAX,
+    CODE_MAX,
+    ELLIPSIS,
+    HEADER_MAX,
+    MAX_BLOCKS,
+    MEETING_TITLE_MAX,
+    NAME_MAX,
+    NAMES_MAX,
+    PLAIN,
+    SECTION_MAX,
+    SLACK,
+    TEXT_MAX,
+    TITLE_MAX,
+    Markup,
+    Words,
+    code_title,
+    left_text,
+    local_day,
+    local_when,
+    titled,
+    words_in,
+)
 from core.notices import Digest, ReviewNotice
 from core.reminders import ReminderKind
 
 if TYPE_CHECKING:
-    from datetime import date, datetime
+    from datetime import datetime
 
     from slack_sdk.models.blocks import Block
 
-    from core.notices import DigestLine, ReminderLine, ReminderMessage, Titled
+    from core.notices import DigestLine, ReminderLine, ReminderMessage
 
 #: Fixed action ids of the reminder buttons; the bot (bots/slack/app.py) answers them.
 SUBMIT_ACTION = "focal_submit"
 SNOOZE_ACTION = "focal_remind_tomorrow"
 NOT_APPLICABLE_ACTION = "focal_not_applicable"
-
-# Slack's limits (slack_sdk checks them too; these keep us inside them).
-MAX_BLOCKS, SECTION_MAX, HEADER_MAX, BLOCK_ID_MAX = 50, 3000, 150, 255
-TEXT_MAX = 300  # the one-line notification text: Slack allows more, a phone shows less
-# How much of each free-text field a message shows.
-CODE_MAX, TITLE_MAX, MEETING_TITLE_MAX, NAME_MAX, NAMES_MAX = 80, 200, 150, 100, 600
-
-_ELLIPSIS = "…"
-_JOINERS = {"\u200c", "\u200d"}  # zero-width (non-)joiners bind the characters around them
-
-
-# Every phrase as (English, Vietnamese). Placeholders: {n} a count, {s} the English plural
-# ending, {when} a due time, {left} the time left, {cmd} a slash command, {days} the window.
-_PHRASES: dict[str, tuple[str, str]] = {
-    "day": ("{wd} {d} {mon} {y}", "{wd}, {dd}/{mm}/{y}"),
-    "time": ("{day}, {hm} ({tz})", "{day} {hm} ({tz})"),
-    "inputs_due": ("{n} input{s} due", "Bạn có {n} đầu vào cần nộp"),
-    "escalations": ("{n} overdue input{s} to follow up", "{n} đầu vào quá hạn cần theo dõi"),
-    "lead_before": ("Coming up", "Sắp đến hạn"),
-    "lead_due": ("Due today", "Hạn nộp hôm nay"),
-    "lead_overdue": ("Overdue", "Đã quá hạn"),
-    "lead_assigned": ("Newly assigned to you", "Bạn vừa được giao"),
-    "lead_changed": (
-        "The deadline changed: now due {when}",
-        "Hạn nộp đã thay đổi: hạn mới là {when}",
-    ),
-    "lead_requested": ("You asked to be reminded", "Bạn đã hẹn được nhắc lại"),
-    "lead_escalation": (
-        "{name} has not submitted {code}, {left}",
-        "{name} chưa nộp {code}, {left}",
-    ),
-    "meeting": ("Meeting", "Cuộc họp"),
-    "due": ("Due", "Hạn nộp"),
-    "due_in": ("due {left}", "{left}"),
-    "submit": ("Submit input", "Nộp đầu vào"),
-    "snooze": ("Remind me tomorrow", "Nhắc tôi ngày mai"),
-    "not_applicable": ("Not applicable", "Không áp dụng"),
-    "status_hint": ("Who else is missing: {cmd}", "Xem ai còn thiếu: {cmd}"),
-    "more": ("…and {n} more: {codes} — type {cmd}", "…và {n} mục khác: {codes} — gõ {cmd}"),
-    "digest": ("Focal digest — {day}", "Focal: bản tổng hợp — {day}"),
-    "overdue": ("Overdue ({n})", "Quá hạn ({n})"),
-    "due_soon": ("Due within {days} days ({n})", "Đến hạn trong {days} ngày tới ({n})"),
-    "nothing": (
-        "Nothing needs action: no input is overdue or due within {days} days.",
-        "Không có việc cần xử lý: không có đầu vào nào quá hạn hoặc đến hạn trong {days} ngày tới.",
-    ),
-    "counts": (
-        "{n} overdue, {soon} due within {days} days",
-        "{n} quá hạn, {soon} đến hạn trong {days} ngày tới",
-    ),
-    "submitted_of": ("{n}/{of} submitted", "đã nộp {n}/{of}"),
-    "submitted": ("{n} submitted", "đã nộp {n}"),
-    "missing": ("{n} missing", "còn thiếu {n}"),
-    "missing_names": ("missing: {names}", "còn thiếu: {names}"),
-    "excused": ("{n} not applicable", "{n} không áp dụng"),
-    "review_accepted": (
-        "Your input {code} v{n} was accepted",
-        "Đầu vào {code} (phiên bản {n}) của bạn đã được chấp nhận",
-    ),
-    "review_returned": (
-        "Your input {code} v{n} was returned",
-        "Đầu vào {code} (phiên bản {n}) của bạn đã bị trả lại",
-    ),
-    "review_accepted_for": (
-        "The input {code} v{n} you sent for {name} was accepted",
-        "Đầu vào {code} (phiên bản {n}) bạn nộp thay {name} đã được chấp nhận",
-    ),
-    "review_returned_for": (
-        "The input {code} v{n} you sent for {name} was returned",
-        "Đầu vào {code} (phiên bản {n}) bạn nộp thay {name} đã bị trả lại",
-    ),
-    "reviewed_by": ("Reviewed by {name}, {when}", "Người xem xét: {name}, {when}"),
-    "the_office": ("the focal-point office", "Văn phòng đầu mối"),
-    "note": ("Note", "Ghi chú"),
-    "resubmit": ("Send a new version: {cmd}", "Gửi phiên bản mới: {cmd}"),
-}
-_WEEKDAYS = (
-    ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"),
-)
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-@dataclass(frozen=True, slots=True)
-class _Words:
-    """The phrases of one language: ``words("inputs_due", n=3, s="s")``."""
-
-    vi: bool
-
-    def __call__(self, key: str, **values: object) -> str:
-        return _PHRASES[key][int(self.vi)].format(**values)
-
-
-_EN, _VI = _Words(vi=False), _Words(vi=True)
-
 
 Json = dict[str, Any]
 
@@ -151,58 +75,8 @@ class Rendered:
         return list(self.blocks)
 
 
-def _words(language: str) -> _Words:
-    return _VI if language == Language.VI else _EN
-
-
-# ------------------------------------------------------------------ text
-
-
-def _breaks_cluster(text: str, cut: int) -> bool:
-    """Whether cutting ``text`` before index ``cut`` would split a character from its marks."""
-    if not 0 < cut < len(text):
-        return False
-    after = text[cut]  # a combining mark, a variation selector or a joiner binds to the left
-    joined = after in _JOINERS or text[cut - 1] in _JOINERS
-    return joined or unicodedata.combining(after) != 0 or "\ufe00" <= after <= "\ufe0f"
-
-
-@dataclass(frozen=True, slots=True)
-class _Markup:
-    """Slack mrkdwn, or the plain console form of the same words."""
-
-    slack: bool
-
-    def esc(self, text: str) -> str:
-        """Slack mrkdwn's three control characters."""
-        if not self.slack:
-            return text
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-    def bold(self, text: str) -> str:
-        return f"*{text}*" if self.slack else text
-
-    def cmd(self, text: str) -> str:
-        return f"`{text}`" if self.slack else text
-
-    def clip(self, text: str, limit: int) -> str:
-        """``text`` escaped, at most ``limit`` characters; cut before a whole character, with …."""
-        if len(self.esc(text)) <= limit:
-            return self.esc(text)
-        cut, used = 0, len(_ELLIPSIS)
-        while cut < len(text) and used + len(self.esc(text[cut])) <= limit:
-            used += len(self.esc(text[cut]))
-            cut += 1
-        while _breaks_cluster(text, cut):
-            cut -= 1
-        return self.esc(text[:cut].rstrip()) + _ELLIPSIS
-
-
-_SLACK, _PLAIN = _Markup(slack=True), _Markup(slack=False)
-
-
 def _header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=_PLAIN.clip(text, HEADER_MAX)))
+    return HeaderBlock(text=PlainTextObject(text=PLAIN.clip(text, HEADER_MAX)))
 
 
 @lru_cache(maxsize=256)
@@ -214,43 +88,10 @@ def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
-def _when(at: datetime, timezone: str, words: _Words) -> str:
-    local = at.astimezone(ZoneInfo(timezone))
-    return words("time", day=_day(local, words), hm=f"{local:%H:%M}", tz=timezone)
-
-
-def _day(local: date, words: _Words) -> str:
-    wd, mon = _WEEKDAYS[words.vi][local.weekday()], _MONTHS[local.month - 1]
-    d, m, y = local.day, local.month, local.year
-    return words("day", wd=wd, d=d, dd=f"{d:02d}", mon=mon, mm=f"{m:02d}", y=y)
-
-
-def _time_left(due_at: datetime, now: datetime, words: _Words) -> str:
-    """``in 3 days`` / ``2 days overdue``; ``còn 3 ngày`` / ``quá hạn 2 ngày``."""
-    if not words.vi:
-        return describe_time_left(due_at, now)  # the wording /focal deadlines uses too
-    seconds = abs((due_at - now).total_seconds())
-    if seconds >= 86400:  # noqa: PLR2004 - a day
-        amount, unit = int(seconds // 86400), "ngày"
-    elif seconds >= 3600:  # noqa: PLR2004 - an hour
-        amount, unit = int(seconds // 3600), "giờ"
-    else:
-        amount, unit = max(1, int(seconds // 60)), "phút"
-    return f"quá hạn {amount} {unit}" if due_at < now else f"còn {amount} {unit}"
-
-
-def _code_title(code: str, title: str, m: _Markup, title_max: int) -> str:
-    return f"{m.bold(m.clip(code, CODE_MAX))} — {m.clip(title, title_max)}"
-
-
-def _titled(item: Titled, language: str, m: _Markup, title_max: int) -> str:
-    return _code_title(item.code, item.title_in(language), m, title_max)
-
-
 # ------------------------------------------------------------- reminders
 
 
-def _headline(message: ReminderMessage, words: _Words) -> str:
+def _headline(message: ReminderMessage, words: Words) -> str:
     others = sum(line.about_someone_else for line in message.lines)
     own = len(message.lines) - others
     parts = [words("inputs_due", n=own, s="" if own == 1 else "s")] if own or not others else []
@@ -297,10 +138,10 @@ class _LineView:
         return self.kind == ReminderKind.ESCALATION.value
 
 
-def _line_text(view: _LineView, m: _Markup) -> str:
-    words = _words(view.language)
-    when = _when(view.due_at, view.timezone, words)
-    left = _time_left(view.due_at, view.now, words)
+def _line_text(view: _LineView, m: Markup) -> str:
+    words = words_in(view.language)
+    when = local_when(view.due_at, view.timezone, words)
+    left = left_text(view.due_at, view.now, words)
     lead = words(
         f"lead_{view.kind}",
         when=when,
@@ -308,15 +149,15 @@ def _line_text(view: _LineView, m: _Markup) -> str:
         code=m.clip(view.code, CODE_MAX),
         left=left,
     )
-    rows = [m.bold(lead), _code_title(view.code, view.title, m, TITLE_MAX)]
+    rows = [m.bold(lead), code_title(view.code, view.title, m, TITLE_MAX)]
     if view.meeting_code is not None:
-        meeting = _code_title(view.meeting_code, view.meeting_title or "", m, MEETING_TITLE_MAX)
+        meeting = code_title(view.meeting_code, view.meeting_title or "", m, MEETING_TITLE_MAX)
         rows.append(f"{words('meeting')}: {meeting}")
     rows.append(f"{words('due')}: {when} — {left}")
     return "\n".join(rows)
 
 
-def _buttons(code: str, words: _Words, block_id: str) -> ActionsBlock:
+def _buttons(code: str, words: Words, block_id: str) -> ActionsBlock:
     return ActionsBlock(
         block_id=block_id,
         elements=[
@@ -342,18 +183,18 @@ def _section_json(view: _LineView) -> Json:
     A run tells many people about the same input in the same words; the cached dictionaries
     are shared between messages, so nothing may change them.
     """
-    return _section(_line_text(view, _SLACK)).to_dict()
+    return _section(_line_text(view, SLACK)).to_dict()
 
 
 @lru_cache(maxsize=_LINES_KEPT // 2)
 def _buttons_json(code: str, language: str, block_id: str) -> Json:
-    return _buttons(code, _words(language), block_id).to_dict()
+    return _buttons(code, words_in(language), block_id).to_dict()
 
 
 @lru_cache(maxsize=1024)
 def _hint_json(code: str, language: str) -> Json:
-    cmd = _SLACK.cmd(f"/focal status {_SLACK.clip(code, CODE_MAX)}")
-    hint = MarkdownTextObject(text=_words(language)("status_hint", cmd=cmd))
+    cmd = SLACK.cmd(f"/focal status {SLACK.clip(code, CODE_MAX)}")
+    hint = MarkdownTextObject(text=words_in(language)("status_hint", cmd=cmd))
     return ContextBlock(elements=[hint]).to_dict()
 
 
@@ -376,22 +217,22 @@ def _line_blocks(line: ReminderLine, message: ReminderMessage, used_ids: set[str
     return [_section_json(view), _buttons_json(view.code, view.language, block_id)]
 
 
-def _more(codes: list[str], words: _Words, cmd: str) -> SectionBlock:
+def _more(codes: list[str], words: Words, cmd: str) -> SectionBlock:
     """One section for the lines that did not fit: how many, and their codes while room lasts."""
     room = SECTION_MAX - len(words("more", n=len(codes), codes="", cmd=cmd))
     shown: list[str] = []
     for code in codes:
-        if len(", ".join([*shown, code, _ELLIPSIS])) > room:
-            shown.append(_ELLIPSIS)
+        if len(", ".join([*shown, code, ELLIPSIS])) > room:
+            shown.append(ELLIPSIS)
             break
         shown.append(code)
     return _section(words("more", n=len(codes), codes=", ".join(shown), cmd=cmd))
 
 
 def _short(line: ReminderLine) -> str:
-    code = _SLACK.clip(line.deadline.code, CODE_MAX)
+    code = SLACK.clip(line.deadline.code, CODE_MAX)
     if line.about_someone_else:
-        code += f" ({_SLACK.clip(line.person_name, NAME_MAX)})"
+        code += f" ({SLACK.clip(line.person_name, NAME_MAX)})"
     return code
 
 
@@ -406,7 +247,7 @@ def _summary(prefix: str, items: list[str]) -> str:
 
 
 def render_reminder(message: ReminderMessage) -> Rendered:
-    words = _words(message.recipient.language)
+    words = words_in(message.recipient.language)
     headline = _headline(message, words)
     blocks: list[Json] = [_header_json(headline)]
     used_ids: set[str] = set()
@@ -415,29 +256,29 @@ def render_reminder(message: ReminderMessage) -> Rendered:
         if len(blocks) + 2 + (1 if later else 0) > MAX_BLOCKS:
             rest = message.lines[i:]
             only_others = all(r.about_someone_else for r in rest)
-            cmd = _SLACK.cmd("/focal status CODE" if only_others else "/focal deadlines")
+            cmd = SLACK.cmd("/focal status CODE" if only_others else "/focal deadlines")
             blocks.append(_more([_short(r) for r in rest], words, cmd).to_dict())
             break
         blocks.extend(_line_blocks(line, message, used_ids))
     items = []
     for line in message.lines:
-        left = _time_left(line.due_at, message.now, words)
+        left = left_text(line.due_at, message.now, words)
         late = line.due_at < message.now
         items.append(f"{_short(line)} {left if late else words('due_in', left=left)}")
-    return Rendered(_summary(f"Focal: {_SLACK.esc(headline)}", items), tuple(blocks))
+    return Rendered(_summary(f"Focal: {SLACK.esc(headline)}", items), tuple(blocks))
 
 
 # ---------------------------------------------------------------- digest
 
 
-def _digest_line(line: DigestLine, digest: Digest, m: _Markup, *, overdue: bool) -> str:
-    words, language = _words(digest.language), digest.language
-    head = _titled(line.deadline, language, m, TITLE_MAX)
+def _digest_line(line: DigestLine, digest: Digest, m: Markup, *, overdue: bool) -> str:
+    words, language = words_in(digest.language), digest.language
+    head = titled(line.deadline, language, m, TITLE_MAX)
     if line.meeting is not None:
         head += f" ({m.clip(line.meeting.code, CODE_MAX)})"
     parts = [
-        f"{words('due')} {_when(line.due_at, digest.timezone, words)}",
-        _time_left(line.due_at, digest.now, words),
+        f"{words('due')} {local_when(line.due_at, digest.timezone, words)}",
+        left_text(line.due_at, digest.now, words),
     ]
     if overdue:
         parts.append(words("submitted_of", n=line.submitted, of=line.assigned))
@@ -451,9 +292,9 @@ def _digest_line(line: DigestLine, digest: Digest, m: _Markup, *, overdue: bool)
     return f"• {head}\n    " + " · ".join(parts)
 
 
-def _digest_groups(digest: Digest, m: _Markup) -> list[tuple[str, list[tuple[str, str]]]]:
+def _digest_groups(digest: Digest, m: Markup) -> list[tuple[str, list[tuple[str, str]]]]:
     """Each group's heading, and its lines with their deadline codes."""
-    words = _words(digest.language)
+    words = words_in(digest.language)
     groups: list[tuple[str, list[tuple[str, str]]]] = []
     for key, lines in (("overdue", digest.overdue), ("due_soon", digest.due_soon)):
         overdue = key == "overdue"
@@ -464,15 +305,15 @@ def _digest_groups(digest: Digest, m: _Markup) -> list[tuple[str, list[tuple[str
 
 
 def _digest_headline(digest: Digest) -> str:
-    words = _words(digest.language)
-    return words("digest", day=_day(digest.day, words))
+    words = words_in(digest.language)
+    return words("digest", day=local_day(digest.day, words))
 
 
 def _digest_blocks(digest: Digest) -> list[Block]:
     """Lines packed into sections of at most 3000 characters, groups divided, ≤ 50 blocks."""
-    words = _words(digest.language)
+    words = words_in(digest.language)
     packed: list[tuple[str, list[str]] | None] = []  # None: a divider
-    for heading, rows in _digest_groups(digest, _SLACK):
+    for heading, rows in _digest_groups(digest, SLACK):
         if packed:
             packed.append(None)
         text, codes = heading, list[str]()
@@ -487,8 +328,8 @@ def _digest_blocks(digest: Digest) -> list[Block]:
     blocks: list[Block] = []
     for i, item in enumerate(packed):
         if len(blocks) + 1 + (1 if i < len(packed) - 1 else 0) > MAX_BLOCKS - 1:
-            rest = [_SLACK.clip(c, CODE_MAX) for p in packed[i:] if p is not None for c in p[1]]
-            blocks.append(_more(rest, words, _SLACK.cmd("/focal status CODE")))
+            rest = [SLACK.clip(c, CODE_MAX) for p in packed[i:] if p is not None for c in p[1]]
+            blocks.append(_more(rest, words, SLACK.cmd("/focal status CODE")))
             break
         if item is None:
             blocks.append(DividerBlock())
@@ -498,7 +339,7 @@ def _digest_blocks(digest: Digest) -> list[Block]:
 
 
 def render_digest(digest: Digest) -> Rendered:
-    words = _words(digest.language)
+    words = words_in(digest.language)
     headline = _digest_headline(digest)
     nothing = words("nothing", days=digest.window_days)
     if digest.empty:
@@ -516,7 +357,7 @@ def render_digest(digest: Digest) -> Rendered:
 NOTE_MAX = 2000  # a reviewer's note: at most core.commands.MAX_REASON, kept whole
 
 
-def _review_headline(notice: ReviewNotice, words: _Words, m: _Markup) -> str:
+def _review_headline(notice: ReviewNotice, words: Words, m: Markup) -> str:
     decision = "accepted" if notice.accepted else "returned"
     key = f"review_{decision}_for" if notice.about_someone_else else f"review_{decision}"
     return words(
@@ -527,22 +368,20 @@ def _review_headline(notice: ReviewNotice, words: _Words, m: _Markup) -> str:
     )
 
 
-def _review_rows(notice: ReviewNotice, words: _Words, m: _Markup) -> list[str]:
+def _review_rows(notice: ReviewNotice, words: Words, m: Markup) -> list[str]:
     language = notice.recipient.language
-    rows = [_titled(notice.deadline, language, m, TITLE_MAX)]
+    rows = [titled(notice.deadline, language, m, TITLE_MAX)]
     if notice.meeting is not None:
-        rows.append(
-            f"{words('meeting')}: {_titled(notice.meeting, language, m, MEETING_TITLE_MAX)}"
-        )
+        rows.append(f"{words('meeting')}: {titled(notice.meeting, language, m, MEETING_TITLE_MAX)}")
     reviewer = m.clip(notice.reviewer, NAME_MAX) if notice.reviewer else words("the_office")
-    when = _when(notice.now, notice.recipient.timezone, words)
+    when = local_when(notice.now, notice.recipient.timezone, words)
     rows.append(words("reviewed_by", name=reviewer, when=when))
     if notice.note:
         rows.append(f"{m.bold(words('note'))}: {m.clip(notice.note, NOTE_MAX)}")
     return rows
 
 
-def _resubmit(notice: ReviewNotice, words: _Words, m: _Markup) -> str | None:
+def _resubmit(notice: ReviewNotice, words: Words, m: Markup) -> str | None:
     if notice.accepted:
         return None
     return words("resubmit", cmd=m.cmd(f"/focal submit {m.clip(notice.deadline.code, CODE_MAX)}"))
@@ -550,24 +389,24 @@ def _resubmit(notice: ReviewNotice, words: _Words, m: _Markup) -> str | None:
 
 def render_review(notice: ReviewNotice) -> Rendered:
     """A direct message: which version, accepted or returned, by whom, the note, what next."""
-    words = _words(notice.recipient.language)
-    headline = _review_headline(notice, words, _PLAIN)
+    words = words_in(notice.recipient.language)
+    headline = _review_headline(notice, words, PLAIN)
     blocks: list[Block] = [
         _header(headline),
-        _section("\n".join(_review_rows(notice, words, _SLACK))),
+        _section("\n".join(_review_rows(notice, words, SLACK))),
     ]
-    hint = _resubmit(notice, words, _SLACK)
+    hint = _resubmit(notice, words, SLACK)
     if hint is not None:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=hint)]))
-    text = _SLACK.clip(f"Focal: {headline}", TEXT_MAX)
+    text = SLACK.clip(f"Focal: {headline}", TEXT_MAX)
     return Rendered(text, tuple(block.to_dict() for block in blocks))
 
 
 def _review_plain(notice: ReviewNotice) -> str:
-    words = _words(notice.recipient.language)
-    parts = [f"Focal: {_review_headline(notice, words, _PLAIN)}"]
-    parts.append("\n".join(_review_rows(notice, words, _PLAIN)))
-    hint = _resubmit(notice, words, _PLAIN)
+    words = words_in(notice.recipient.language)
+    parts = [f"Focal: {_review_headline(notice, words, PLAIN)}"]
+    parts.append("\n".join(_review_rows(notice, words, PLAIN)))
+    hint = _resubmit(notice, words, PLAIN)
     if hint is not None:
         parts.append(hint)
     return "\n\n".join(parts) + "\n"
@@ -581,32 +420,14 @@ def render_plain(message: ReminderMessage | Digest | ReviewNotice) -> str:
     if isinstance(message, ReviewNotice):
         return _review_plain(message)
     if isinstance(message, Digest):
-        words = _words(message.language)
+        words = words_in(message.language)
         parts = [_digest_headline(message)]
         if message.empty:
             parts.append(words("nothing", days=message.window_days))
-        for heading, rows in _digest_groups(message, _PLAIN):
+        for heading, rows in _digest_groups(message, PLAIN):
             parts.append("\n".join([heading, *(row for row, _ in rows)]))
         return "\n\n".join(parts) + "\n"
-    words = _words(message.recipient.language)
+    words = words_in(message.recipient.language)
     parts = [f"Focal: {_headline(message, words)}"]
-    parts.extend(_line_text(_LineView.of(line, message), _PLAIN) for line in message.lines)
+    parts.extend(_line_text(_LineView.of(line, message), PLAIN) for line in message.lines)
     return "\n\n".join(parts) + "\n"
-
-
-# ---------------------------------------------------------------- shared
-
-
-def local_time(at: datetime, timezone: str, language: str) -> str:
-    """``Thu 3 Sep 2026, 17:00 (Asia/Ho_Chi_Minh)`` in the reader's words."""
-    return _when(at, timezone, _words(language))
-
-
-def time_left(due_at: datetime, now: datetime, language: str) -> str:
-    """``in 3 days`` / ``2 days overdue``; ``còn 3 ngày`` / ``quá hạn 2 ngày``."""
-    return _time_left(due_at, now, _words(language))
-
-
-def escape(text: str, limit: int | None = None) -> str:
-    """``text`` safe in Slack mrkdwn, cut to ``limit`` characters with … when given."""
-    return _SLACK.clip(text, limit) if limit is not None else _SLACK.esc(text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bots.slack.messages import escape, local_time, time_left
+from bots.slack.wording import escape, local_time, time_left
 from core.commands import MAX_REASON, MAX_TEXT, CommandError
 from core.commands import Problem as CommandProblem
 from core.model import Language

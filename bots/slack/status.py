@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bots.slack.messages import escape, local_time, time_left
 from bots.slack.replies import duration
+from bots.slack.wording import escape, local_time, time_left
 from core.model import Language
 from core.status import EntryState
 from services.status import AccessRefusedError, UnknownDeadlineError, submission_status

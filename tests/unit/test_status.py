@@ -389,4 +389,20 @@ def test_any_text_survives_the_csv(text: str) -> None:
     doc = consolidation(entry(version(1, text=text)))
     encoded = render_csv(doc, timezone=ZONE).encode("utf-8")
     [row] = list(csv.DictReader(io.StringIO(encoded.decode("utf-8"), newline="")))
-    assert row["text"] == text
+    formula = text.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert row["text"] == (f"'{text}" if formula else text), "as typed, or made text"
+
+
+@pytest.mark.parametrize(
+    ("typed", "cell"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("-3 days", "'-3 days"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("Kế hoạch = 3", "Kế hoạch = 3"),
+    ],
+)
+def test_csv_cells_that_would_run_as_formulas_are_made_text(typed: str, cell: str) -> None:
+    doc = consolidation(entry(version(1, text=typed)))
+    [row] = list(csv.DictReader(io.StringIO(render_csv(doc, timezone=ZONE), newline="")))
+    assert row["text"] == cell
