@@ -271,6 +271,31 @@ class CalendarRepository:
             for r in rows
         }
 
+    def deadline(self, code: str) -> Stored[DeadlineRecord] | None:
+        """One deadline by its code, matched without regard to case (codes are unique)."""
+        r = (
+            self.session.scalars(
+                select(DeadlineRow).where(func.lower(DeadlineRow.code) == code.lower())
+            )
+            .unique()
+            .first()
+        )
+        if r is None:
+            return None
+        return Stored(
+            DeadlineRecord(_deadline(r), r.due_at, r.sequence), r.source, r.removed_at is not None
+        )
+
+    def meeting(self, code: str) -> Stored[MeetingRecord] | None:
+        r = self.session.scalar(select(MeetingRow).where(MeetingRow.code == code))
+        if r is None:
+            return None
+        return Stored(
+            MeetingRecord(_meeting(r), r.uid, r.sequence, r.starts_at, r.ends_at),
+            r.source,
+            r.removed_at is not None,
+        )
+
     def save_meeting(
         self,
         meeting: Meeting,

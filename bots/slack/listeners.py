@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from slack_sdk.errors import SlackApiError
@@ -120,10 +121,18 @@ class FocalBot:
     def __init__(self, focal: App) -> None:
         self.focal = focal
         self.cmd = focal.settings.slack_command
+        # Few workers on purpose: the services are Python CPU work under the GIL, and every
+        # extra busy thread delays the event loop's acknowledgements. SQLite writes one at a
+        # time anyway; PostgreSQL gets a second worker to overlap its round trips.
+        sqlite = focal.engine.dialect.name == "sqlite"
+        self.executor = ThreadPoolExecutor(
+            max_workers=1 if sqlite else 2, thread_name_prefix="focal-bot"
+        )
 
     async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """A service call, in a worker thread: the event loop keeps serving others."""
-        return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def now(self) -> Any:  # noqa: ANN401 - datetime, read at the edge
         return self.focal.clock.now()
@@ -233,26 +242,34 @@ class FocalBot:
         )
 
     async def submit_text(self, asker: Asker, code: str, text: str) -> str:
+        """The person's own input first; when they owe none, the one focal point's input they
+        may submit as an alternate (looked up only then: it reads the whole roster)."""
         person = _known(asker)
-        handle = person.handle
-        items = await self.run(submittable, handle, uow=self.focal.uow(), now=self.now())
-        same = [i for i in items if i.code.casefold() == code.casefold()]
-        owner = None
-        if same and not any(not i.on_behalf for i in same):
+        submission = Submission(deadline=code, text=text, actor=person.handle)
+        try:
+            receipt = await self.run(
+                record_submission, submission, uow=self.focal.uow(), now=self.now()
+            )
+        except SubmissionRefusedError as refused:
+            if refused.problem is not Problem.NOT_ASSIGNED:
+                raise
+            items = await self.run(submittable, person.handle, uow=self.focal.uow(), now=self.now())
+            same = [i for i in items if i.code.casefold() == code.casefold() and i.on_behalf]
+            if not same:
+                raise
             if len(same) > 1:
                 names = ", ".join(i.owner_name for i in same)
                 return phrase(
                     "several_owners", asker.language, code=code, names=names, cmd=self.cmd
                 )
-            owner = same[0].owner
-        receipt = await self.run(
-            record_submission,
-            Submission(deadline=code, text=text, actor=handle, person=owner),
-            uow=self.focal.uow(),
-            now=self.now(),
-        )
-        owner_name = same[0].owner_name if owner and same else person.name
-        return receipt_text(receipt, language=asker.language, owner_name=owner_name)
+            receipt = await self.run(
+                record_submission,
+                replace(submission, person=same[0].owner),
+                uow=self.focal.uow(),
+                now=self.now(),
+            )
+            return receipt_text(receipt, language=asker.language, owner_name=same[0].owner_name)
+        return receipt_text(receipt, language=asker.language, owner_name=person.name)
 
     async def open_submit_modal(
         self,

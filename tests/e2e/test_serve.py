@@ -57,6 +57,7 @@ def focal(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("focal")), *args]
 
 
+@pytest.mark.slow
 def test_serve_answers_slack_and_stops_cleanly(tmp_path: Path, slack: SlackStandIn) -> None:
     env = env_for(tmp_path, slack)
     subprocess.run(focal("init"), env=env, check=True, capture_output=True)

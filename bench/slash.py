@@ -1,0 +1,506 @@
+"""``/focal`` under load: concurrent clients typing commands, and how fast Slack gets its answer.
+
+Run from the repository root (see bench/README.md)::
+
+    .venv/bin/python -m bench.slash --quick
+    .venv/bin/python -m bench.slash --database sqlite \
+        --database postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Target (the issue): with 100,000 submissions stored, 20 concurrent clients sending
+``/focal submit CODE text`` and ``/focal deadlines``: the acknowledgement (Slack's HTTP request
+answered) p99 <= 150 ms, none over Slack's 3 s.
+
+How it measures: the world of bench/slash_world.py is loaded with SQLAlchemy Core; the Slack
+stand-in and the HTTP app (Starlette + Bolt under uvicorn, as ``focal serve``, without its
+access log) run in processes of their own. Each client is a thread of this process and a
+different focal point; it sends signed requests exactly as Slack does (tests/slack_http.py),
+the next as soon as the last is acknowledged (``--pace ack``: a burst, the work queues up
+behind the answers) or once its reply arrived (``--pace reply``), ``--think`` pausing between
+them; first a warm-up, then ``--requests``. Acknowledgement = from sending to the last byte of
+the HTTP answer. Then it waits for every reply at its response URL (reply time = the
+stand-in's receipt minus the sending), and checks the database: one new version per receipt,
+numbered on from the last with no gap, each receipt naming a version that was stored.
+The app process measures itself too (slash_world.Probe): where its time went.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from bench.reminders import (
+    HOME_COUNTRY,
+    HOME_ZONE,
+    TOKEN,
+    _databases,
+    _maintain,
+    _ok,
+    _say,
+    _table,
+    console,
+    fresh_database,
+    print_machine,
+    source_state,
+)
+from bench.slash_world import (
+    SECRET,
+    Child,
+    Replies,
+    build_world,
+    count_submissions,
+    load_world,
+    owed,
+    serve_app,
+    serve_standin,
+    store_submissions,
+    submission_texts,
+    utc_now,
+    versions,
+    wait_healthy,
+)
+from bots.slack.replies import phrase
+from core.model import Language
+from db.engine import build_engine
+from db.migrate import upgrade
+from tests.slack_http import SlackSender
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.engine import Engine
+
+    from bench.reminders import Workload
+
+TARGET_P99_MS, SLACK_LIMIT_S = 150.0, 3.0
+#: How long the replies may take to arrive once the last request was answered.
+REPLY_PATIENCE_S = 1_800
+
+
+@dataclass(frozen=True)
+class Options:
+    clients: int
+    requests: int
+    warmup: int
+    submissions: int
+    mix: float  # share of submits
+    think: float  # seconds between one client's requests
+    pace: str  # ack: the next request once this one is answered; reply: once replied to
+    tuning: dict[str, float]  # the app process's; see slash_world.serve_app
+
+
+@dataclass(frozen=True)
+class Sent:
+    kind: str  # submit, deadlines
+    handle: str
+    code: str | None
+    url: str  # its response URL
+    at: float  # wall clock when sent
+    status: int  # 0: no answer
+    elapsed: float
+    measured: bool
+
+
+def kinds(count: int, mix: float, offset: int) -> list[str]:
+    """``count`` commands, a share ``mix`` of them submits, spread evenly (alternating at 0.5)."""
+    return [
+        "submit" if math.floor((k + 1) * mix) > math.floor(k * mix) else "deadlines"
+        for k in range(offset, offset + count)
+    ]
+
+
+@dataclass
+class Clients:
+    """The people typing: one thread each, all starting together."""
+
+    base_url: str
+    w: Workload
+    options: Options
+    replies: Replies
+    texts: list[str] = field(default_factory=lambda: submission_texts(64, random.Random(7)))
+    seconds: float = 0.0  # the measured run's
+
+    def run(self, plans: dict[str, list[tuple[str, str]]], *, measured: bool) -> list[Sent]:
+        """``plans``: per handle, (kind, response URL) of each request. Returns what was sent,
+        and, when ``measured``, sets ``seconds`` to how long it took."""
+        start = threading.Barrier(len(plans) + 1)
+        with ThreadPoolExecutor(max_workers=len(plans)) as pool:
+            futures = [
+                pool.submit(self.client, h, plan, start, measured=measured)
+                for h, plan in plans.items()
+            ]
+            start.wait()
+            began = time.perf_counter()
+            sent = [s for f in futures for s in f.result()]
+        if measured:
+            self.seconds = time.perf_counter() - began
+        return sent
+
+    def client(
+        self, handle: str, plan: Sequence[tuple[str, str]], start: threading.Barrier, *,
+        measured: bool,
+    ) -> list[Sent]:  # fmt: skip
+        sender = SlackSender(self.base_url, SECRET, timeout=30)
+        user_id, codes = self.w.user_ids[handle], owed(self.w, handle)
+        rng, out = random.Random(handle), []
+        start.wait()
+        for n, (kind, url) in enumerate(plan):
+            code = codes[n % len(codes)] if kind == "submit" else None
+            text = f"submit {code} {rng.choice(self.texts)}" if code else "deadlines"
+            at = time.time()
+            try:
+                answer = sender.command(text, user_id=user_id, response_url=url)
+                status, elapsed = answer.status, answer.elapsed
+            except OSError:
+                status, elapsed = 0, time.time() - at
+            out.append(Sent(kind, handle, code, url, at, status, elapsed, measured))
+            if self.options.pace == "reply" and status == 200:  # noqa: PLR2004
+                self.replies.wait(url, REPLY_PATIENCE_S)
+            if self.options.think:
+                time.sleep(rng.expovariate(1 / self.options.think))
+        return out
+
+
+# -------------------------------------------------------------- the run
+
+
+@dataclass
+class Result:
+    backend: str
+    sizes: dict[str, str]
+    sent: list[Sent]
+    seconds: float  # the measured phase
+    probe: dict[str, Any]  # the app process's own measures (slash_world.Probe)
+    replies: dict[str, Any]
+    stored: dict[str, int]
+
+
+def run_backend(spec: str, options: Options) -> Result:
+    with fresh_database(spec) as url:
+        engine = build_engine(url)
+        try:
+            backend = engine.dialect.name
+            _say(f"{backend}: migrating, loading")
+            upgrade(engine)
+            now = utc_now()
+            w = build_world(now)
+            began = time.perf_counter()
+            load_world(engine, w)
+            store_submissions(engine, options.submissions, now=now)
+            _maintain(engine)
+            sizes = {
+                "people / groups / deadlines": f"{len(w.people)} / {len(w.groups)} / "
+                f"{len(w.deadlines)}",
+                "assignments": f"{w.assignments:,}",
+                "submissions stored beforehand": f"{count_submissions(engine):,}",
+                "load, s": f"{time.perf_counter() - began:.1f}",
+            }
+            handles = [p.handle for p in w.people[: options.clients]]
+            before, total_before = versions(engine, handles), count_submissions(engine)
+            result = drive(url, w, handles, options, backend=backend, sizes=sizes)
+            result.stored = check_store(
+                engine, w, handles, result, before=before, total_before=total_before
+            )
+            return result
+        finally:
+            engine.dispose()
+
+
+def drive(
+    url: str,
+    w: Workload,
+    handles: Sequence[str],
+    options: Options,
+    *,
+    backend: str,
+    sizes: dict[str, str],
+) -> Result:
+    with Child(serve_standin, w.slack_users()) as slack:
+        settings = {
+            "database_url": url,
+            "timezone": HOME_ZONE,
+            "country": HOME_COUNTRY,
+            "slack_api_url": slack.greeting,
+            "slack_bot_token": TOKEN,
+            "slack_signing_secret": SECRET,
+        }
+        with Child(serve_app, settings, options.tuning) as app:
+            base_url = app.greeting
+            wait_healthy(base_url)
+            each = options.warmup + options.requests
+            urls = slack.ask("urls", [w.user_ids[h] for h in handles for _ in range(each)])
+            plans = {
+                h: list(
+                    zip(kinds(each, options.mix, i), urls[i * each : (i + 1) * each], strict=True)
+                )
+                for i, h in enumerate(handles)
+            }
+            with Replies(slack) as replies:
+                clients = Clients(base_url, w, options, replies)
+                _say(f"{backend}: warm-up, {options.warmup} requests per client")
+                warm = clients.run(
+                    {h: p[: options.warmup] for h, p in plans.items()}, measured=False
+                )
+                app.ask("reset")
+                _say(f"{backend}: {len(handles)} clients x {options.requests} requests")
+                sent = clients.run(
+                    {h: p[options.warmup :] for h, p in plans.items()}, measured=True
+                )
+                during = app.ask("stats")
+                answered = time.perf_counter()
+                expected = sum(s.status == 200 for s in warm + sent)  # noqa: PLR2004
+                _say(f"{backend}: waiting for {expected - len(replies.at):,} more replies")
+                while len(replies.at) < expected:
+                    if time.perf_counter() - answered > REPLY_PATIENCE_S:
+                        break
+                    time.sleep(0.2)
+            found = slack.ask("replies")
+            after = app.ask("stats")
+    stats = {"server": during["server"], "lag": during["lag"], "gc": during["gc"]}
+    stats |= {"calls": after["calls"], "raised": after["raised"], "gc_all": after["gc"]}
+    return Result(backend, sizes, warm + sent, clients.seconds, stats, found, {})
+
+
+def failure_texts() -> set[str]:
+    """The replies that tell the person nothing was recorded."""
+    return {phrase(k, lang.value) for k in ("failed", "database_down") for lang in Language}
+
+
+def check_store(
+    engine: Engine,
+    w: Workload,
+    handles: Sequence[str],
+    r: Result,
+    *,
+    before: dict[tuple[str, str], list[int]],
+    total_before: int,
+) -> dict[str, int]:
+    """Each receipt names a new version, numbered on from the last with no gap; a submit told
+    that nothing was recorded left nothing; nothing else was stored."""
+    after = versions(engine, handles)
+    submits = [s for s in r.sent if s.kind == "submit"]
+    acked = [s for s in submits if s.status == 200]  # noqa: PLR2004
+    language = {p.handle: p.language.value for p in w.people}
+    text_of = {url: text for url, _, text in r.replies["accepted"]}
+    failures = failure_texts()
+    told_failed = [s for s in acked if text_of.get(s.url) in failures]
+    unanswered = [s for s in acked if s.url not in text_of]
+    receipts: dict[tuple[str, str], list[Sent]] = {}
+    for s in acked:
+        if s not in told_failed and s not in unanswered:
+            receipts.setdefault((s.code or "", s.handle), []).append(s)
+    gaps = wrong = 0
+    for key, sent in receipts.items():
+        old = before.get(key, [])
+        last = old[-1] if old else 0
+        new = list(range(last + 1, last + len(sent) + 1))
+        gaps += after.get(key, []) != [*old, *new]
+        named = {
+            v
+            for s in sent
+            for v in new
+            if text_of[s.url] == phrase("receipt_on_time", language[s.handle], code=s.code, v=v)
+        }
+        wrong += len(sent) - len(named)
+    return {
+        "submits sent": len(submits),
+        "acknowledged": len(acked),
+        "told nothing was recorded": len(told_failed),
+        "no reply": len(unanswered),
+        "receipts": sum(len(v) for v in receipts.values()),
+        "new rows": count_submissions(engine) - total_before,
+        "assignments with a gap or extra": gaps,
+        "receipts not naming a new version": wrong,
+    }
+
+
+# ----------------------------------------------------------------- report
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest rank."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _ms(values: Sequence[float]) -> list[str]:
+    return [f"{percentile(values, q) * 1000:.1f}" for q in (0.5, 0.95, 0.99, 1.0)]
+
+
+def print_result(r: Result, options: Options) -> None:
+    sizes = _table(f"{r.backend}: stored", "what", "count")
+    for what, value in r.sizes.items():
+        sizes.add_row(what, value)
+    console.print(sizes)
+    measured = [s for s in r.sent if s.measured]
+    rate = len(measured) / r.seconds if r.seconds else float("nan")
+    table = _table(
+        f"{r.backend}: acknowledgements, {options.clients} clients, {len(measured):,} requests "
+        f"in {r.seconds:.1f} s ({rate:.0f}/s), ms",
+        "requests", "n", "p50", "p95", "p99", "max", "> 3 s", "not 200",
+        f"p99 <= {TARGET_P99_MS:g}",
+    )  # fmt: skip
+    for name, group in (
+        ("all", measured),
+        ("/focal submit", [s for s in measured if s.kind == "submit"]),
+        ("/focal deadlines", [s for s in measured if s.kind == "deadlines"]),
+    ):
+        if not group:
+            continue
+        elapsed = [s.elapsed for s in group]
+        slow = sum(e > SLACK_LIMIT_S for e in elapsed)
+        bad = sum(s.status != 200 for s in group)  # noqa: PLR2004
+        ok = percentile(elapsed, 0.99) * 1000 <= TARGET_P99_MS and not slow
+        table.add_row(
+            name, f"{len(group):,}", *_ms(elapsed), str(slow),
+            f"{bad / max(1, len(group)):.1%}", _ok(ok),
+        )  # fmt: skip
+    server, lag = r.probe["server"], r.probe["lag"]
+    table.add_row("in the app: ASGI call to answer", f"{len(server):,}", *_ms(server))
+    table.add_row("in the app: event loop late to wake", f"{len(lag):,}", *_ms(lag))
+    console.print(table)
+    print_app(r)
+    print_replies(r)
+    s = r.stored
+    stored = _table(f"{r.backend}: submissions in the database after", "what", "count", "ok")
+    stored.add_row("submits sent / acknowledged", f"{s['submits sent']} / {s['acknowledged']}")
+    stored.add_row("  replied 'nothing was recorded'", str(s["told nothing was recorded"]))
+    stored.add_row("  no reply", str(s["no reply"]), _ok(not s["no reply"]))
+    stored.add_row("  receipts", str(s["receipts"]))
+    stored.add_row("new rows (= receipts)", str(s["new rows"]), _ok(s["new rows"] == s["receipts"]))
+    for what in ("assignments with a gap or extra", "receipts not naming a new version"):
+        stored.add_row(what, str(s[what]), _ok(s[what] == 0))
+    console.print(stored)
+
+
+def print_app(r: Result) -> None:
+    """Where the app process's time went: the collector's pauses, the services' calls."""
+    table = _table(
+        f"{r.backend}: in the app process, from the measured phase until the last reply, ms",
+        "what", "n", "p50", "p95", "p99", "max", "total, s",
+    )  # fmt: skip
+    for key, when in (("gc", "while sending"), ("gc_all", "until the last reply")):
+        for generation in (0, 1, 2):
+            pauses = [s for g, s in r.probe[key] if g == generation]
+            table.add_row(f"GC pauses, generation {generation}, {when}", f"{len(pauses):,}",
+                          *_ms(pauses), f"{sum(pauses):.2f}")  # fmt: skip
+    calls = sorted(r.probe["calls"].items(), key=lambda item: -sum(item[1]))
+    for name, seconds in calls:
+        table.add_row(f"worker thread: {name}", f"{len(seconds):,}", *_ms(seconds),
+                      f"{sum(seconds):.2f}")  # fmt: skip
+    console.print(table)
+    for what, n in r.probe["raised"].items():
+        console.print(f"  raised {n}x in a worker thread: {what}", markup=False)
+
+
+def print_replies(r: Result) -> None:
+    sent_at = {s.url: s.at for s in r.sent if s.status == 200}  # noqa: PLR2004
+    first: dict[str, float] = {}
+    for url, at, _ in r.replies["accepted"]:
+        first.setdefault(url, at)
+    failed = failure_texts()
+    measured = {s.url for s in r.sent if s.measured}
+    times = [first[u] - sent_at[u] for u in sent_at if u in first and u in measured]
+    table = _table(f"{r.backend}: replies at the response URLs", "what", "value", "ok")
+    got = sum(u in first for u in sent_at)
+    table.add_row("expected / received", f"{len(sent_at):,} / {got:,}", _ok(got == len(sent_at)))
+    refused = len(r.replies["refused"])
+    table.add_row("refused by the stand-in", str(refused), _ok(not refused))
+    errors = sum(text in failed for _, _, text in r.replies["accepted"])
+    table.add_row("'something went wrong' / 'database down'", str(errors), _ok(not errors))
+    table.add_row(
+        "reply time p50 / p99 / max, s",
+        " / ".join(f"{percentile(times, q):.2f}" for q in (0.5, 0.99, 1.0)),
+    )
+    last_answer = max((s.at + s.elapsed for s in r.sent), default=float("nan"))
+    last_reply = max(first.values(), default=float("nan"))
+    table.add_row("last reply, s after the last answer", f"{last_reply - last_answer:.1f}")
+    table.add_row("stand-in calls", str(r.replies["calls"]))
+    violations = r.replies["violations"]
+    table.add_row("stand-in violations", str(len(violations)), _ok(not violations))
+    console.print(table)
+    for v in violations:
+        console.print(f"  {v}", markup=False)
+
+
+# ------------------------------------------------------------------- main
+
+
+def main(  # noqa: PLR0917 - typer passes the options by name
+    clients: Annotated[int, typer.Option(help="Concurrent clients (focal points).")] = 20,
+    requests: Annotated[int, typer.Option(help="Measured requests per client.")] = 100,
+    warmup: Annotated[int, typer.Option(help="Warm-up requests per client, not counted.")] = 4,
+    submissions: Annotated[int, typer.Option(help="Submissions stored beforehand.")] = 100_000,
+    mix: Annotated[float, typer.Option(help="Share of submits; the rest are deadlines.")] = 0.5,
+    pace: Annotated[
+        str,
+        typer.Option(
+            help="ack: a client sends its next request once the last is answered (a burst: "
+            "the work queues up behind the answers); reply: once the reply to it arrived "
+            "(20 people each waiting for Focal's answer)."
+        ),
+    ] = "ack",
+    think: Annotated[
+        float, typer.Option(help="Mean pause between one client's requests, ms (0: none).")
+    ] = 0,
+    threads: Annotated[
+        int, typer.Option(help="Worker threads of the app's event loop (0: asyncio's default).")
+    ] = 0,
+    gc_freeze: Annotated[
+        bool, typer.Option("--gc-freeze", help="The app process calls gc.freeze() before serving.")
+    ] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="10,000 submissions, 20 requests per client.")
+    ] = False,
+    database: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="'sqlite' (a temporary file) or a PostgreSQL URL (a database is created there "
+            "and dropped). Repeatable. Default: $FOCAL_BENCH_DATABASE_URL (comma-separated), "
+            "else SQLite and $FOCAL_TEST_DATABASE_URL when set.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Concurrent /focal commands on SQLite and PostgreSQL: acknowledgement times, replies."""
+    if pace not in {"ack", "reply"}:
+        raise typer.BadParameter("--pace is ack or reply")
+    if not 0 <= mix <= 1:
+        raise typer.BadParameter("--mix is a share between 0 and 1")
+    if clients < 1 or requests < 1:
+        raise typer.BadParameter("--clients and --requests are at least 1")
+    options = Options(
+        clients=clients,
+        requests=20 if quick else requests,
+        warmup=warmup,
+        submissions=10_000 if quick else submissions,
+        mix=mix,
+        think=think / 1000,
+        pace=pace,
+        tuning={
+            "threads": threads,
+            "gc_freeze": float(gc_freeze),
+        },
+    )
+    specs = _databases(database)
+    source = source_state()
+    print_machine(specs, source)
+    for spec in specs:
+        print_result(run_backend(spec, options), options)
+    if source_state() != source:
+        console.print(
+            f"[red]The production code changed during the run[/] ({source} -> "
+            f"{source_state()}): the figures may mix versions."
+        )
+
+
+if __name__ == "__main__":
+    typer.run(main)
