@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
+    from sqlalchemy import Subquery
     from sqlalchemy.orm import Session
 
 
@@ -74,6 +75,15 @@ class AssignmentStatus:
 
 
 # ------------------------------------------------------------------ roster
+
+
+def latest_versions() -> Subquery:
+    """Each assignment's latest version number (``assignment_id``, ``version``)."""
+    return (
+        select(SubmissionRow.assignment_id, func.max(SubmissionRow.version).label("version"))
+        .group_by(SubmissionRow.assignment_id)
+        .subquery()
+    )
 
 
 def person_from_row(row: PersonRow) -> Person:
@@ -424,11 +434,7 @@ class AssignmentRepository:
 
     def status(self, deadline: str) -> list[AssignmentStatus]:
         """The submission matrix of one deadline: every assignment, active ones first."""
-        latest = (
-            select(SubmissionRow.assignment_id, func.max(SubmissionRow.version).label("version"))
-            .group_by(SubmissionRow.assignment_id)
-            .subquery()
-        )
+        latest = latest_versions()
         query = (
             select(AssignmentRow, SubmissionRow)
             .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)

@@ -19,6 +19,7 @@ from db.models import (
     PersonRow,
     SubmissionRow,
 )
+from db.repositories import latest_versions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -129,11 +130,7 @@ class SubmissionRepository:
 
     def assignments_of(self, handle: str) -> list[OwnAssignment]:
         """The active assignments of ``handle`` on deadlines still on the calendar."""
-        latest = (
-            select(SubmissionRow.assignment_id, func.max(SubmissionRow.version).label("version"))
-            .group_by(SubmissionRow.assignment_id)
-            .subquery()
-        )
+        latest = latest_versions()
         query = (
             select(
                 DeadlineRow.code,

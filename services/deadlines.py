@@ -32,11 +32,6 @@ class MyDeadline:
     owed: OwnAssignment
     standing: Standing
 
-    @property
-    def open(self) -> bool:
-        """Still accepts a submission (a submitted input may get a new version)."""
-        return self.standing is not Standing.CANCELLED
-
 
 def _standing(owed: OwnAssignment, now: datetime) -> Standing:
     if owed.meeting_cancelled:
