@@ -454,9 +454,12 @@ def main(  # noqa: PLR0917 - typer passes the options by name
     threads: Annotated[
         int, typer.Option(help="Worker threads of the app's event loop (0: asyncio's default).")
     ] = 0,
-    gc_freeze: Annotated[
-        bool, typer.Option("--gc-freeze", help="The app process calls gc.freeze() before serving.")
-    ] = False,
+    switch_interval: Annotated[
+        float,
+        typer.Option(
+            help="The app process's sys.setswitchinterval, ms (0: Python's default, 5 ms)."
+        ),
+    ] = 0,
     quick: Annotated[
         bool, typer.Option("--quick", help="10,000 submissions, 20 requests per client.")
     ] = False,
@@ -487,7 +490,7 @@ def main(  # noqa: PLR0917 - typer passes the options by name
         pace=pace,
         tuning={
             "threads": threads,
-            "gc_freeze": float(gc_freeze),
+            "switch_interval": switch_interval,
         },
     )
     specs = _databases(database)

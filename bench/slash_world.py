@@ -18,6 +18,7 @@ import itertools
 import multiprocessing
 import random
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -386,8 +387,9 @@ def _name(fn: Callable[..., Any]) -> str:
 def serve_app(settings: dict[str, Any], tuning: dict[str, float], conn: Connection) -> None:
     """The HTTP app (Starlette + Bolt) under uvicorn on a free loopback port, measured by a
     ``Probe``. ``tuning``, for a diagnosis: ``threads`` (the event loop's default executor,
-    where the listeners run the services; 0: asyncio's default), ``gc_freeze`` (1:
-    ``gc.freeze()`` before serving: the collector no longer walks what the imports made)."""
+    where the listeners run the services; 0: asyncio's default), ``switch_interval`` (ms, 0:
+    Python's default: how long a thread may keep the GIL while another waits for it). The
+    app's own start-up (its lifespan) runs, as under ``focal serve``."""
     import uvicorn  # noqa: PLC0415 - the child's imports
 
     from bots.slack.app import build_bolt_app  # noqa: PLC0415
@@ -400,7 +402,7 @@ def serve_app(settings: dict[str, Any], tuning: dict[str, float], conn: Connecti
     app = probe.asgi(build_web_app(focal, bolt=build_bolt_app(focal)))
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, ws="none", lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, ws="none", lifespan="on")
     server = uvicorn.Server(config)
 
     def commands() -> None:
@@ -416,9 +418,8 @@ def serve_app(settings: dict[str, Any], tuning: dict[str, float], conn: Connecti
         asyncio.get_running_loop().set_default_executor(
             probe.executor(int(tuning.get("threads") or 0) or None)
         )
-        if tuning.get("gc_freeze"):  # as a startup hook would: what the imports made
-            gc.collect()
-            gc.freeze()
+        if tuning.get("switch_interval"):
+            sys.setswitchinterval(tuning["switch_interval"] / 1000)
         serving = asyncio.create_task(server.serve(sockets=[listener]))
         while not server.started:
             if serving.done():

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from core.model import Language, MeetingStatus, Person, ReminderState
 from core.notices import Titled
 from core.reminders import ReminderKind, StoredReminder
+from db.bulk import insert_ignoring
 from db.models import (
     AssignmentRow,
     DeadlineRow,
@@ -39,6 +39,20 @@ if TYPE_CHECKING:
 
     from core.reminders import PlannedReminder
 
+_REMINDERS = cast("Table", ReminderRow.__table__)
+_NEW_COLUMNS = (
+    "key",
+    "assignment_id",
+    "person_id",
+    "kind",
+    "planned_at",
+    "due_at",
+    "days_before",
+    "state",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
 _CHUNK = 500  # rows per IN (...) list: well under every backend's parameter limit
 
 
@@ -192,27 +206,22 @@ class ReminderRepository:
             ).tuples()
         }
         rows = [
-            {
-                "key": r.key,
-                "assignment_id": assignments[r.deadline, r.person],
-                "person_id": people[r.recipient],
-                "kind": r.kind.value,
-                "planned_at": r.planned_at,
-                "due_at": r.due_at,
-                "days_before": r.days_before,
-                "state": ReminderState.PLANNED.value,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
+            (
+                r.key,
+                assignments[r.deadline, r.person],
+                people[r.recipient],
+                r.kind.value,
+                r.planned_at,
+                r.due_at,
+                r.days_before,
+                ReminderState.PLANNED.value,
+                0,
+                now,
+                now,
+            )
             for r in reminders
         ]
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        connection = self.session.connection()
-        statement = insert(ReminderRow).on_conflict_do_nothing(index_elements=["key"])
-        for chunk in _chunks(rows):
-            connection.execute(statement, list(chunk))
+        insert_ignoring(self.session.connection(), _REMINDERS, _NEW_COLUMNS, rows, key="key")
 
     def retime(self, changes: Iterable[tuple[str, datetime]], *, now: datetime) -> None:
         for key, planned_at in changes:
