@@ -41,6 +41,8 @@ _ESSENTIAL = frozenset(
     {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "UID"}
 )
 _SINGLE = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "UID")
+#: What the libraries raise on content they cannot make sense of (dates out of range...).
+_UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, ArithmeticError)
 _UID_NAMESPACE = uuid.UUID("0b7a4f8e-2f61-4c55-9a57-3c1f3f0e8d21")
 _STATUS = {"CANCELLED": MeetingStatus.CANCELLED, "TENTATIVE": MeetingStatus.TENTATIVE}
 
@@ -163,11 +165,7 @@ def read_calendar(
                     notes.add("an event repeats a UID and RECURRENCE-ID: the first one is kept")
                     continue
                 events[event.key] = event
-                if len(events) > limit:
-                    raise CalendarRefusedError(
-                        f"more than {limit:,} meetings between {window.first} and {window.last}: "
-                        "import a shorter window (--from, --to)"
-                    )
+                _check_limit(len(events), limit, window)
     for caught_warning in caught:
         notes.add(" ".join(str(caught_warning.message).split()))
     if len(calendars) > 1:
@@ -177,10 +175,18 @@ def read_calendar(
     return CalendarContents(tuple(ordered), notes.as_tuple(), name)
 
 
+def _check_limit(count: int, limit: int, window: ImportWindow) -> None:
+    if count > limit:
+        raise CalendarRefusedError(
+            f"more than {limit:,} meetings between {window.first} and {window.last}: "
+            "import a shorter window (--from, --to)"
+        )
+
+
 def _parse(text: CalendarText, notes: _Notes) -> list[Calendar]:
     try:
         calendars: list[Calendar] = Calendar.from_ical(text.data, multiple=True)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except _UNREADABLE as exc:
         raise CalendarRefusedError(text.describe(None, str(exc))) from None
     for calendar in calendars:
         for component in calendar.walk():
@@ -210,23 +216,21 @@ def _read_events(
     notes: _Notes,
     limit: int,
 ) -> list[ImportedEvent]:
-    zone = _calendar_zone(calendar, notes)
-    series = _prepare(calendar, text, notes)
-    if zone is not None:
-        calendar = x_wr_timezone.to_standard(calendar, timezone=ZoneInfo(zone))
     try:
+        zone = _calendar_zone(calendar, notes)
+        series = _prepare(calendar, text, notes)
+        if zone is not None:
+            calendar = x_wr_timezone.to_standard(calendar, timezone=ZoneInfo(zone))
         query = recurring_ical_events.CalendarQuery(calendar, components=("VEVENT",))
         occurrences = query.between(window.first, window.last + timedelta(days=1))
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        _check_limit(len(occurrences), limit, window)
+        fallback = zone or default_timezone
+        return [_event(c, series, fallback, notes) for c in occurrences]
+    except CalendarRefusedError:
+        raise
+    except _UNREADABLE as exc:
         name = "RRULE" if isinstance(exc, recurring_ical_events.BadRuleStringFormat) else None
-        raise CalendarRefusedError(text.describe(name, str(exc))) from None
-    if len(occurrences) > limit:
-        raise CalendarRefusedError(
-            f"more than {limit:,} meetings between {window.first} and {window.last}: "
-            "import a shorter window (--from, --to)"
-        )
-    fallback = zone or default_timezone
-    return [_event(c, series, fallback, notes) for c in occurrences]
+        raise CalendarRefusedError(text.describe(name, str(exc) or type(exc).__name__)) from None
 
 
 def _calendar_zone(calendar: Component, notes: _Notes) -> str | None:

@@ -376,3 +376,34 @@ def test_an_overlong_uid_is_stored_as_a_stable_digest() -> None:
     assert event.uid.endswith("@long-uid")
     assert len(event.uid) < 100
     assert read(data).events[0].uid == event.uid
+
+
+NAMES = ["DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "UID"]
+VALUES = ["20260101", "20260101T000000Z", "00010101", "99991231T235959Z", "FREQ=DAILY", "PT1H", ""]
+PARAMS = ["", ";VALUE=DATE", ";TZID=Nowhere", ";TZID=Europe/Berlin", ";RANGE=THISANDFUTURE"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=len(WEEKLY)),
+            st.sampled_from(NAMES),
+            st.sampled_from(PARAMS),
+            st.one_of(st.sampled_from(VALUES), st.text(max_size=12)),
+        ),
+        max_size=4,
+    )
+)
+def test_no_content_crashes_the_reader(edits: list[tuple[int, str, str, str]]) -> None:
+    lines = list(WEEKLY)
+    for at, name, params, value in edits:
+        lines.insert(at, f"{name}{params}:{value}".replace("\r", " ").replace("\n", " "))
+    try:
+        contents, message = read(ics(*lines)), ""
+    except CalendarRefusedError as refused:
+        contents, message = None, str(refused)
+    if contents is None:
+        assert message, "a refusal always says why"
+    else:
+        assert len({e.key for e in contents.events}) == len(contents.events)
