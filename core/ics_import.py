@@ -94,6 +94,9 @@ class CalendarContents:
     events: tuple[ImportedEvent, ...]
     warnings: tuple[str, ...]
     name: str | None = None  # X-WR-CALNAME, when the file gives one
+    #: (UID, RECURRENCE-ID) of every instance the file moves, wherever it moved to (even
+    #: outside the window): such an instance is missing from ``events`` but not gone
+    moved: frozenset[tuple[str, str]] = frozenset()
 
 
 def import_code(uid: str, recurrence_id: str, *, prefix: str = "ics") -> str:
@@ -152,15 +155,18 @@ def read_calendar(
         warnings.simplefilter("ignore", GloballyUniqueTZIDGuessed)
         calendars = _parse(text, notes)
         events: dict[tuple[str, str], ImportedEvent] = {}
+        moved: set[tuple[str, str]] = set()
         for calendar in calendars:
-            for event in _read_events(
+            found, moves = _read_events(
                 calendar,
                 text,
                 window=window,
                 default_timezone=default_timezone,
                 notes=notes,
                 limit=limit,
-            ):
+            )
+            moved |= moves
+            for event in found:
                 if event.key in events:
                     notes.add("an event repeats a UID and RECURRENCE-ID: the first one is kept")
                     continue
@@ -172,7 +178,7 @@ def read_calendar(
         notes.add(f"{len(calendars)} calendars in one file (all read)")
     name = next((str(c["X-WR-CALNAME"]) for c in calendars if "X-WR-CALNAME" in c), None)
     ordered = sorted(events.values(), key=lambda e: (e.start, e.uid, e.recurrence_id))
-    return CalendarContents(tuple(ordered), notes.as_tuple(), name)
+    return CalendarContents(tuple(ordered), notes.as_tuple(), name, frozenset(moved))
 
 
 def _check_limit(count: int, limit: int, window: ImportWindow) -> None:
@@ -205,6 +211,7 @@ class _Series:
     tzid: str | None = None  # a TZID the parser could not resolve (no VTIMEZONE, not IANA)
     #: RECURRENCE-ID;RANGE=THISANDFUTURE -> how far its instances moved (start - original)
     shifts: dict[date, timedelta] = field(default_factory=dict)
+    overrides: list[tuple[date, bool]] = field(default_factory=list)  # (RECURRENCE-ID, all day)
 
 
 def _read_events(
@@ -215,7 +222,7 @@ def _read_events(
     default_timezone: str,
     notes: _Notes,
     limit: int,
-) -> list[ImportedEvent]:
+) -> tuple[list[ImportedEvent], set[tuple[str, str]]]:
     try:
         zone = _calendar_zone(calendar, notes)
         series = _prepare(calendar, text, notes)
@@ -225,12 +232,18 @@ def _read_events(
         occurrences = query.between(window.first, window.last + timedelta(days=1))
         _check_limit(len(occurrences), limit, window)
         fallback = zone or default_timezone
-        return [_event(c, series, fallback, notes) for c in occurrences]
+        events = [_event(c, series, fallback, notes) for c in occurrences]
+        moved = {
+            (uid, recurrence_id(value, all_day=all_day, zone=fallback))
+            for uid, entry in series.items()
+            for value, all_day in entry.overrides
+        }
     except CalendarRefusedError:
         raise
     except _UNREADABLE as exc:
         name = "RRULE" if isinstance(exc, recurring_ical_events.BadRuleStringFormat) else None
         raise CalendarRefusedError(text.describe(name, str(exc) or type(exc).__name__)) from None
+    return events, moved
 
 
 def _calendar_zone(calendar: Component, notes: _Notes) -> str | None:
@@ -276,6 +289,9 @@ def _learn(entry: _Series, component: Component, notes: _Notes) -> None:
     if any(k in component for k in ("RRULE", "RDATE", "RECURRENCE-ID")):
         entry.recurring = True
     recurrence = _prop(component, "RECURRENCE-ID")
+    if recurrence is not None:
+        all_day = not isinstance(_prop(component, "DTSTART").dt, datetime)
+        entry.overrides.append((recurrence.dt, all_day))
     if recurrence is not None and _this_and_future(recurrence):
         entry.shifts[recurrence.dt] = _prop(component, "DTSTART").dt - recurrence.dt
     start = _prop(component, "DTSTART")

@@ -99,9 +99,8 @@ def import_calendar(
             _apply(e, stored.get(e.key), uow=uow, options=options, source=source, now=now)
             for e in events
         ]
-        changes += _cancel_vanished(
-            uow, {e.key for e in events}, source=source, options=options, now=now
-        )
+        present = {e.key for e in events} | contents.moved
+        changes += _cancel_vanished(uow, present, source=source, options=options, now=now)
         uow.flush()
         if any(c.action in {Action.CHANGED, Action.RESTORED} for c in changes):
             # a meeting that moved or was cancelled: its relative deadlines follow

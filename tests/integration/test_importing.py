@@ -226,3 +226,12 @@ def test_refusals_and_dry_runs_write_nothing(
     assert dry.written == 0
     assert dry.count()["added"] == 4
     assert meetings(engine) == {}
+
+
+def test_an_instance_moved_out_of_the_window_is_not_taken_for_cancelled(
+    make_uow: Callable[[], SqlAlchemyUnitOfWork], engine: Engine
+) -> None:
+    run(make_uow, calendar(), group=None)
+    report = run(make_uow, calendar(moved="20270310T100000"), group=None)
+    assert report.cancelled == ()
+    assert meetings(engine)[MARCH].status == "confirmed"
