@@ -173,6 +173,14 @@ def read_calendar(
                 events[event.key] = event
                 _check_limit(len(events), limit, window)
     for caught_warning in caught:
+        if issubclass(caught_warning.category, DeprecationWarning):  # for us, not the user
+            warnings.warn_explicit(
+                caught_warning.message,
+                caught_warning.category,
+                caught_warning.filename,
+                caught_warning.lineno,
+            )
+            continue
         notes.add(" ".join(str(caught_warning.message).split()))
     if len(calendars) > 1:
         notes.add(f"{len(calendars)} calendars in one file (all read)")
