@@ -220,7 +220,7 @@ class RosterRepository:
 # ---------------------------------------------------------------- calendar
 
 
-def _meeting(row: MeetingRow) -> Meeting:
+def meeting_from_row(row: MeetingRow) -> Meeting:
     return Meeting(
         code=row.code,
         title=row.title,
@@ -263,7 +263,7 @@ class CalendarRepository:
         rows = self.session.scalars(select(MeetingRow).order_by(MeetingRow.starts_at))
         return {
             r.code: Stored(
-                MeetingRecord(_meeting(r), r.uid, r.sequence, r.starts_at, r.ends_at),
+                MeetingRecord(meeting_from_row(r), r.uid, r.sequence, r.starts_at, r.ends_at),
                 r.source,
                 r.removed_at is not None,
             )
@@ -301,7 +301,7 @@ class CalendarRepository:
         if r is None:
             return None
         return Stored(
-            MeetingRecord(_meeting(r), r.uid, r.sequence, r.starts_at, r.ends_at),
+            MeetingRecord(meeting_from_row(r), r.uid, r.sequence, r.starts_at, r.ends_at),
             r.source,
             r.removed_at is not None,
         )

@@ -134,7 +134,7 @@ def load_configuration(
         )
         changes += deadline_changes
         uow.flush()
-        changes = _follow_meetings(uow, changes, options=options, now=now)
+        changes = follow_meetings(uow, changes, options=options, now=now)
         uow.flush()
         changes += sync_assignments(uow, now=now)
         for change in changes:
@@ -327,7 +327,7 @@ def _due_warnings(deadline: Deadline, due_at: datetime, options: LoadOptions) ->
     return [f"{deadline.code} is due on {day:%a %Y-%m-%d}, {why} in {options.workdays.country}"]
 
 
-def _follow_meetings(
+def follow_meetings(
     uow: UnitOfWork, changes: list[Change], *, options: LoadOptions, now: datetime
 ) -> list[Change]:
     """Resolve every deadline again: a relative deadline moves when its meeting moves."""

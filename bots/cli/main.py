@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.panel import Panel
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from bots.cli.importing import CliParts, register
 from bots.cli.render import render_agenda, render_delivery, render_load_report, render_status
 from bots.slack.messages import render_plain
 from config.settings import Settings
@@ -485,6 +486,9 @@ def serve(
         pass
     finally:
         focal.close()
+
+
+register(app, CliParts(build=_app, fail=fail, actor=_actor, out=out, err=err))
 
 
 def main() -> None:
