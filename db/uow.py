@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self
 
 from db.digests import DigestRepository
+from db.feeds import FeedRepository
 from db.reminders import ReminderRepository
 from db.repositories import (
     AssignmentRepository,
@@ -31,6 +32,7 @@ class SqlAlchemyUnitOfWork:
     reminders: ReminderRepository
     digests: DigestRepository
     submissions: SubmissionRepository
+    feeds: FeedRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -44,6 +46,7 @@ class SqlAlchemyUnitOfWork:
         self.reminders = ReminderRepository(self.session)
         self.digests = DigestRepository(self.session)
         self.submissions = SubmissionRepository(self.session)
+        self.feeds = FeedRepository(self.session)
         return self
 
     def __exit__(

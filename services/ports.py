@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from core.notices import Digest, ReminderMessage, ReviewNotice
     from db.digests import DigestRepository
+    from db.feeds import FeedRepository
     from db.reminders import ReminderRepository
     from db.repositories import (
         AssignmentRepository,
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     reminders: ReminderRepository
     digests: DigestRepository
     submissions: SubmissionRepository
+    feeds: FeedRepository
 
     def __enter__(self) -> Self: ...
 
