@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.panel import Panel
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from bots.cli.feeds import feed as feed_command
 from bots.cli.render import render_agenda, render_delivery, render_load_report, render_status
 from bots.slack.messages import render_plain
 from config.settings import Settings
@@ -485,6 +486,9 @@ def serve(
         pass
     finally:
         focal.close()
+
+
+app.command(name="feed")(feed_command)
 
 
 def main() -> None:
