@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Engine
 
-out = Console(highlight=False)
+out = Console(highlight=False, width=200)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ZONES = ("Asia/Ho_Chi_Minh", "Asia/Manila", "Asia/Jakarta", "Asia/Bangkok")
 SOLO_TOKEN = "bench-solo-" + "s" * 32
@@ -175,12 +175,8 @@ def build_world(engine: Engine, *, group_meetings: int, group_deadlines: int) ->
     small = _deadlines("SMALL", 200, 1)
     big = _deadlines("BIG", group_deadlines, 1_000)
     _insert(engine, DeadlineRow, small + big)
-    _insert(
-        engine,
-        DeadlineTargetRow,
-        [{"deadline_id": d["id"], "person_id": 1} for d in small]
-        + [{"deadline_id": d["id"], "group_id": 2} for d in big],
-    )
+    _insert(engine, DeadlineTargetRow, [{"deadline_id": d["id"], "person_id": 1} for d in small])
+    _insert(engine, DeadlineTargetRow, [{"deadline_id": d["id"], "group_id": 2} for d in big])
     assignments = [
         {"id": d["id"], "deadline_id": d["id"], "person_id": 1, "active": True, "created_at": NOW}
         for d in small

@@ -29,7 +29,6 @@ from db.models import (
     PersonRow,
     SubmissionRow,
 )
-from db.repositories import latest_versions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -175,6 +174,49 @@ class FeedRepository:
             return None
         return int(row.version or 0), _owner(row)
 
+    def group_access(
+        self, token_hash: str, code: str
+    ) -> tuple[int, FeedOwner, FeedGroup, bool] | None:
+        """The data version, the token's owner, the group, and whether the owner may read the
+        group's feed (a member or a coordinator), in one query; None: no such token or group."""
+        version = select(DataVersionRow.n).where(DataVersionRow.id == 1).scalar_subquery()
+        member = (
+            select(MembershipRow.id)
+            .where(MembershipRow.group_id == GroupRow.id, MembershipRow.person_id == PersonRow.id)
+            .exists()
+        )
+        coordinator = select(CoordinatorRow.person_id).where(
+            CoordinatorRow.person_id == PersonRow.id
+        )
+        row = self.session.execute(
+            select(
+                version.label("version"),
+                PersonRow.id,
+                PersonRow.handle,
+                PersonRow.name,
+                PersonRow.language,
+                PersonRow.timezone,
+                PersonRow.updated_at,
+                GroupRow.id.label("group_id"),
+                GroupRow.code.label("group_code"),
+                GroupRow.name.label("group_name"),
+                GroupRow.updated_at.label("group_updated_at"),
+                or_(member, coordinator.exists()).label("allowed"),
+            )
+            .join(FeedTokenRow, FeedTokenRow.person_id == PersonRow.id)
+            .join(GroupRow, GroupRow.code == code)
+            .where(
+                FeedTokenRow.token_hash == token_hash,
+                FeedTokenRow.revoked_at.is_(None),
+                PersonRow.removed_at.is_(None),
+                GroupRow.removed_at.is_(None),
+            )
+        ).first()
+        if row is None:
+            return None
+        group = FeedGroup(row.group_id, row.group_code, row.group_name, row.group_updated_at)
+        return int(row.version or 0), _owner(row), group, bool(row.allowed)
+
     def person(self, handle: str) -> FeedOwner | None:
         row = self.session.execute(
             select(
@@ -221,14 +263,6 @@ class FeedRepository:
                 .order_by(GroupRow.code)
             )
         )
-
-    def may_see_group(self, person_id: int, group_id: int) -> bool:
-        """A member of the group (any role) or a coordinator."""
-        member = select(MembershipRow.id).where(
-            MembershipRow.group_id == group_id, MembershipRow.person_id == person_id
-        )
-        coordinator = select(CoordinatorRow.person_id).where(CoordinatorRow.person_id == person_id)
-        return self.session.scalar(select(or_(member.exists(), coordinator.exists()))) is True
 
     def active_token_since(self, person_id: int) -> datetime | None:
         return self.session.scalar(
@@ -284,10 +318,39 @@ class FeedRepository:
         return self._meetings(MeetingRow.id.in_(of_group))
 
     def _deadlines(self, query: Select[Any]) -> list[DeadlineEntry]:
-        """Deadlines with their assignments' standing; ``query`` selects ``AssignmentRow.id``
-        and ``DeadlineRow.id`` pairs (an assignment id may be None: nobody owes it)."""
+        """Deadlines with their assignments' standing; ``query`` selects ``deadline_id`` and
+        ``assignment_id`` pairs (an assignment id may be None: nobody owes it yet). Three
+        plain queries (the versions of those assignments, the assignments, the deadlines once
+        each): a grouped "latest version" subquery over every submission can be planned badly.
+        """
         pairs = query.subquery()
-        latest = latest_versions()
+        latest: dict[int, Any] = {}  # assignment id -> its latest version's row
+        for row in self.session.execute(
+            select(
+                SubmissionRow.assignment_id,
+                SubmissionRow.version,
+                SubmissionRow.status,
+                SubmissionRow.submitted_at,
+            )
+            .where(SubmissionRow.assignment_id.in_(select(pairs.c.assignment_id)))
+            .order_by(SubmissionRow.assignment_id, SubmissionRow.version)
+        ):
+            latest[row.assignment_id] = row
+        owed: dict[int, list[Owed]] = {}
+        for deadline_id, assignment_id, not_applicable_at in self.session.execute(
+            select(pairs.c.deadline_id, AssignmentRow.id, AssignmentRow.not_applicable_at)
+            .select_from(pairs)
+            .join(AssignmentRow, AssignmentRow.id == pairs.c.assignment_id)
+        ):
+            last = latest.get(assignment_id)
+            owed.setdefault(deadline_id, []).append(
+                Owed(
+                    version=last.version if last is not None else 0,
+                    status=SubmissionStatus(last.status) if last is not None else None,
+                    submitted_at=last.submitted_at if last is not None else None,
+                    not_applicable_at=not_applicable_at,
+                )
+            )
         rows = self.session.execute(
             select(
                 DeadlineRow.id,
@@ -301,39 +364,11 @@ class FeedRepository:
                 MeetingRow.code.label("meeting_code"),
                 MeetingRow.status.label("meeting_status"),
                 MeetingRow.removed_at.label("meeting_removed_at"),
-                pairs.c.assignment_id,
-                AssignmentRow.not_applicable_at,
-                latest.c.version,
-                SubmissionRow.status.label("submission_status"),
-                SubmissionRow.submitted_at,
             )
-            .join(pairs, pairs.c.deadline_id == DeadlineRow.id)
             .outerjoin(MeetingRow, MeetingRow.id == DeadlineRow.meeting_id)
-            .outerjoin(AssignmentRow, AssignmentRow.id == pairs.c.assignment_id)
-            .outerjoin(latest, latest.c.assignment_id == pairs.c.assignment_id)
-            .outerjoin(
-                SubmissionRow,
-                and_(
-                    SubmissionRow.assignment_id == pairs.c.assignment_id,
-                    SubmissionRow.version == latest.c.version,
-                ),
-            )
+            .where(DeadlineRow.id.in_(select(pairs.c.deadline_id)))
             .order_by(DeadlineRow.due_at, DeadlineRow.code)
         )
-        found: dict[int, tuple[Any, list[Owed]]] = {}
-        for row in rows:
-            _, owed = found.setdefault(row.id, (row, []))
-            if row.assignment_id is not None:
-                owed.append(
-                    Owed(
-                        version=row.version or 0,
-                        status=SubmissionStatus(row.submission_status)
-                        if row.submission_status
-                        else None,
-                        submitted_at=row.submitted_at,
-                        not_applicable_at=row.not_applicable_at,
-                    )
-                )
         return [
             DeadlineEntry(
                 code=row.code,
@@ -345,9 +380,9 @@ class FeedRepository:
                 updated_at=row.updated_at,
                 meeting_code=row.meeting_code if row.meeting_removed_at is None else None,
                 meeting_cancelled=row.meeting_status == MeetingStatus.CANCELLED.value,
-                owed=tuple(owed),
+                owed=tuple(owed.get(row.id, ())),
             )
-            for row, owed in found.values()
+            for row in rows
         ]
 
     def person_deadlines(self, person_id: int) -> list[DeadlineEntry]:

@@ -151,13 +151,10 @@ class FeedCache:
         if not looks_like_token(token):
             raise FeedNotFoundError("no such feed")
         with self.uow() as uow:
-            found = uow.feeds.token_owner(token_hash(token))
-            group = uow.feeds.group(code) if found is not None else None
-            if found is None or group is None:
-                raise FeedNotFoundError("no such feed")
-            if not uow.feeds.may_see_group(found[1].person_id, group.group_id):
-                raise FeedNotFoundError("no such feed")
-        version, owner = found
+            found = uow.feeds.group_access(token_hash(token), code)
+        if found is None or not found[3]:
+            raise FeedNotFoundError("no such feed")
+        version, owner, group, _ = found
         key = ("group", group.group_id, owner.language)
         return self._serve(
             key,
