@@ -342,6 +342,11 @@ def test_bad_events_are_refused_with_one_clear_message(bad: FeedMeeting, message
         render_feed(feed(bad))
 
 
+def test_text_that_is_not_unicode_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"holds '\\udc80', which is not a Unicode character"):
+        render_feed(feed(meeting(title="bad \udc80 byte")))
+
+
 def test_a_naive_stamp_and_a_bad_refresh_are_refused() -> None:
     naive = Feed("n", "en", datetime(2026, 5, 1), [meeting()], [])
     with pytest.raises(ValueError, match="has no time zone"):
@@ -358,3 +363,94 @@ def test_an_empty_feed_is_a_valid_calendar() -> None:
     calendar = icalendar.Calendar.from_ical(body)
     assert calendar.walk("VEVENT") == []
     assert lines_of(body)[-1] == "END:VCALENDAR"
+
+
+ASEAN_ZONES = (
+    "Asia/Brunei",
+    "Asia/Phnom_Penh",
+    "Asia/Jakarta",
+    "Asia/Makassar",
+    "Asia/Jayapura",
+    "Asia/Vientiane",
+    "Asia/Kuala_Lumpur",
+    "Asia/Yangon",
+    "Asia/Manila",
+    "Asia/Singapore",
+    "Asia/Bangkok",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Dili",
+)
+
+
+def vtimezone_of(zone: str, first: int, last: int) -> list[str]:
+    """The VTIMEZONE a feed with meetings in ``zone`` from ``first`` to ``last`` carries."""
+    body = render_feed(
+        feed(
+            meeting(timezone=zone, start=datetime(first, 3, 1, 9), end=datetime(first, 3, 1, 10)),
+            meeting("z@focal", timezone=zone, start=datetime(last, 6, 1), end=datetime(last, 6, 2)),
+        )
+    )
+    lines = lines_of(body)
+    return lines[lines.index("BEGIN:VTIMEZONE") : lines.index("END:VTIMEZONE") + 1]
+
+
+@pytest.mark.parametrize("zone", [*ASEAN_ZONES, "UTC", "Etc/GMT-7"])
+def test_a_steady_zone_has_the_vtimezone_icalendar_writes(zone: str) -> None:
+    written = vtimezone_of(zone, 2026, 2028)
+
+    reference = icalendar.Timezone.from_tzinfo(
+        ZoneInfo(zone), tzid=zone, first_date=date(2026, 1, 1), last_date=date(2029, 12, 31)
+    )
+    expected = reference.to_ical().decode().replace("\r\n ", "").split("\r\n")[:-1]
+    assert written == [line for line in expected if not line.startswith("COMMENT")]
+    assert written.count("BEGIN:STANDARD") == 1
+
+
+def test_a_zone_with_summer_time_has_one_observance_per_change_at_its_onset() -> None:
+    assert vtimezone_of("Europe/Berlin", 2026, 2026) == [
+        "BEGIN:VTIMEZONE",
+        "TZID:Europe/Berlin",
+        *("BEGIN:STANDARD", "DTSTART:20260101T000000", "TZNAME:CET"),
+        *("TZOFFSETFROM:+0100", "TZOFFSETTO:+0100", "END:STANDARD"),
+        *("BEGIN:DAYLIGHT", "DTSTART:20260329T020000", "TZNAME:CEST"),  # 02:00 CET
+        *("TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "END:DAYLIGHT"),
+        *("BEGIN:STANDARD", "DTSTART:20261025T030000", "TZNAME:CET"),  # 03:00 CEST
+        *("TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "END:STANDARD"),
+        *("BEGIN:DAYLIGHT", "DTSTART:20270328T020000", "TZNAME:CEST"),
+        *("TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "END:DAYLIGHT"),
+        *("BEGIN:STANDARD", "DTSTART:20271031T030000", "TZNAME:CET"),
+        *("TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "END:STANDARD"),
+        "END:VTIMEZONE",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "first", "last", "changes"),
+    [
+        ("Asia/Dili", 1999, 2001, 1),  # +08 to +09 on 17 September 2000
+        ("Australia/Sydney", 2026, 2026, 4),
+        ("America/Sao_Paulo", 2018, 2020, 3),  # daylight saving time abolished in 2019
+        ("America/New_York", 2026, 2030, 12),  # to the end of the year after the last
+    ],
+)
+def test_every_onset_is_the_instant_the_offset_changes(
+    zone: str, first: int, last: int, changes: int
+) -> None:
+    written = vtimezone_of(zone, first, last)
+
+    assert not any(line.startswith(("RDATE", "RRULE")) for line in written)
+    parsed = icalendar.Calendar.from_ical(
+        "BEGIN:VCALENDAR\r\n" + "\r\n".join(written) + "\r\nEND:VCALENDAR\r\n"
+    )
+    onsets = []
+    for observance in parsed.walk("VTIMEZONE")[0].subcomponents:
+        before, after = observance.TZOFFSETFROM, observance.TZOFFSETTO
+        onset = observance.DTSTART.replace(tzinfo=UTC) - before
+        onsets.append(onset)
+        if before == after:
+            continue  # the offset the range starts with
+        just_before = (onset - timedelta(seconds=1)).astimezone(ZoneInfo(zone))
+        assert just_before.utcoffset() == before
+        assert onset.astimezone(ZoneInfo(zone)).utcoffset() == after
+    assert onsets == sorted(onsets)
+    assert len(onsets) == changes + 1

@@ -20,7 +20,7 @@ from core.ical_lines import (
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(st.characters(exclude_characters="\r\n"), max_size=400))
+@given(st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), max_size=400))
 def test_a_folded_line_has_short_pieces_and_unfolds_to_itself(line: str) -> None:
     folded = fold(line)
 
