@@ -114,6 +114,8 @@ class Feed:
 
 @dataclass(frozen=True, slots=True)
 class _Phrases:
+    """What the renderer adds to titles, in one language; none needs escaping."""
+
     cancelled: str
     states: dict[DeadlineState, str]
     alarm: str
@@ -283,15 +285,95 @@ def _zone_years(meetings: Iterable[FeedMeeting]) -> dict[str, tuple[int, int]]:
 def _vtimezone(name: str, first_year: int, last_year: int) -> tuple[str, ...]:
     """The zone's ``VTIMEZONE`` as unfolded lines, from 1 January of ``first_year``.
 
-    ``icalendar`` writes each transition in the range (none for the ASEAN zones: one
-    ``STANDARD`` block); its "only works from ... to ..." comment is left out.
+    It holds each change of offset up to the end of the year after ``last_year`` (none for the
+    ASEAN zones today: one ``STANDARD`` block). ``icalendar``'s ``Timezone.from_tzinfo`` finds
+    them; but it searches for the next change up to the year 9999, some 50 ms a zone, so a zone
+    whose offset stays the same through the range (checked day by day) gets the one
+    observance that call would give, built from ``icalendar``'s components directly.
     """
     zone = _zone(name).zone
-    component = icalendar.Timezone.from_tzinfo(
-        zone, tzid=name, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 12, 31)
-    )
+    first, last = date(first_year, 1, 1), date(last_year + 1, 12, 31)
+    if _steady(zone, first, last):
+        component = _steady_vtimezone(name, zone, first)
+    else:
+        component = _changing_vtimezone(name, zone, first, last)
     text = component.to_ical().decode().replace(CRLF + " ", "").replace(CRLF + "\t", "")
-    return tuple(line for line in text.split(CRLF) if line and not line.startswith("COMMENT"))
+    return tuple(line for line in text.split(CRLF) if line)
+
+
+def _steady(zone: ZoneInfo, first: date, last: date) -> bool:
+    """Whether ``zone`` keeps one UTC offset from ``first`` to ``last`` (sampled daily)."""
+    moment = datetime.combine(first, datetime.min.time(), zone)
+    offset, end = moment.utcoffset(), datetime.combine(last, datetime.min.time(), zone)
+    while moment < end:
+        moment += _ONE_DAY
+        if moment.utcoffset() != offset:
+            return False
+    return True
+
+
+def _steady_vtimezone(name: str, zone: ZoneInfo, first: date) -> icalendar.Timezone:
+    start = datetime.combine(first, datetime.min.time(), zone)
+    offset = start.utcoffset() or timedelta(0)
+    standard = start.dst() == timedelta(0)
+    observance = icalendar.TimezoneStandard() if standard else icalendar.TimezoneDaylight()
+    observance.TZOFFSETFROM = offset
+    observance.TZOFFSETTO = offset
+    observance.add("TZNAME", start.tzname() or str(offset))
+    observance.DTSTART = start.replace(tzinfo=None)
+    component = icalendar.Timezone()
+    component.add("TZID", name)
+    component.add_component(observance)
+    return component
+
+
+def _changing_vtimezone(name: str, zone: ZoneInfo, first: date, last: date) -> icalendar.Timezone:
+    """One observance per change of offset, each starting at the exact onset.
+
+    ``from_tzinfo`` lists a rule's later onsets as ``RDATE``s, which ical.js (Thunderbird)
+    misreads: it skips the ``DTSTART`` of an observance that has them, and reads one date of
+    each. It also dates each onset at the first local time after the change (03:00 on a
+    spring-forward night) where RFC 5545 wants the onset in the offset before it (02:00).
+    """
+    found = icalendar.Timezone.from_tzinfo(zone, tzid=name, first_date=first, last_date=last)
+    onsets: list[tuple[datetime, bool, timedelta, timedelta, str]] = []
+    for sub in found.subcomponents:
+        before, after = sub.TZOFFSETFROM, sub.TZOFFSETTO
+        if before is None or after is None or sub.DTSTART is None:
+            continue
+        daylight = sub.name == "DAYLIGHT"
+        for start in (sub.DTSTART, *(start for start, _ in sub.rdates)):
+            onset = start if before == after else _onset(zone, start, before, after)
+            onsets.append((onset, daylight, before, after, str(sub["TZNAME"])))
+    component = icalendar.Timezone()
+    component.add("TZID", name)
+    for onset, daylight, before, after, tzname in sorted(onsets):
+        observance = icalendar.TimezoneDaylight() if daylight else icalendar.TimezoneStandard()
+        observance.TZOFFSETFROM = before
+        observance.TZOFFSETTO = after
+        observance.add("TZNAME", tzname)
+        observance.DTSTART = onset
+        component.add_component(observance)
+    return component
+
+
+def _onset(zone: ZoneInfo, start: datetime, before: timedelta, after: timedelta) -> datetime:
+    """The local time, in the offset ``before``, at which ``zone`` changes to ``after``.
+
+    ``start`` is a local time shortly after the change, in the new offset; the instant is
+    found to the second by bisection in UTC, where nothing is skipped or repeated.
+    """
+    high = (start - after).replace(tzinfo=UTC)
+    low = high - timedelta(days=2)
+    if low.astimezone(zone).utcoffset() != before:
+        return start
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return high.replace(microsecond=0, tzinfo=None) + before
 
 
 # --------------------------------------------------------------------- events
@@ -305,9 +387,7 @@ def _meeting_lines(lines: list[str], meeting: FeedMeeting, stamp: str, phrases: 
             lines.append(f"RECURRENCE-ID:{meeting.recurrence_id}")
         else:
             lines.append(f"RECURRENCE-ID;VALUE=DATE:{meeting.recurrence_id}")
-    lines.append(f"SEQUENCE:{meeting.sequence:d}")
-    lines.append(f"DTSTAMP:{stamp}")
-    lines.append(f"LAST-MODIFIED:{stamp}")
+    lines.extend((f"SEQUENCE:{meeting.sequence:d}", f"DTSTAMP:{stamp}", f"LAST-MODIFIED:{stamp}"))
     if meeting.all_day:
         lines.append(f"DTSTART;VALUE=DATE:{format_date(meeting.start.date())}")
         lines.append(f"DTEND;VALUE=DATE:{format_date(meeting.end.date() + _ONE_DAY)}")
@@ -316,8 +396,8 @@ def _meeting_lines(lines: list[str], meeting: FeedMeeting, stamp: str, phrases: 
         lines.append(f"DTSTART;TZID={tzid}:{format_local(meeting.start)}")
         if meeting.end > meeting.start:
             lines.append(f"DTEND;TZID={tzid}:{format_local(meeting.end)}")
-    title = phrases.cancelled + meeting.title if meeting.cancelled else meeting.title
-    lines.append(f"SUMMARY:{escape_text(title)}")
+    title = escape_text(meeting.title)
+    lines.append(f"SUMMARY:{phrases.cancelled}{title}" if meeting.cancelled else f"SUMMARY:{title}")
     if meeting.venue:
         lines.append(f"LOCATION:{escape_text(meeting.venue)}")
     if meeting.description:
@@ -325,36 +405,42 @@ def _meeting_lines(lines: list[str], meeting: FeedMeeting, stamp: str, phrases: 
     if meeting.url:
         lines.append(f"URL:{clean_uri(meeting.url)}")
     if meeting.cancelled:
-        lines.append("STATUS:CANCELLED")
-        lines.append("TRANSP:TRANSPARENT")
+        lines.extend(("STATUS:CANCELLED", "TRANSP:TRANSPARENT", "END:VEVENT"))
     elif meeting.tentative:
-        lines.append("STATUS:TENTATIVE")
+        lines.extend(("STATUS:TENTATIVE", "END:VEVENT"))
     else:
-        lines.append("STATUS:CONFIRMED")
-    lines.append("END:VEVENT")
+        lines.extend(("STATUS:CONFIRMED", "END:VEVENT"))
 
 
 def _deadline_lines(
     lines: list[str], deadline: FeedDeadline, stamp: str, phrases: _Phrases, trigger: str
 ) -> None:
-    title = escape_text(phrases.states[deadline.state] + deadline.title)
-    lines.append("BEGIN:VEVENT")
-    lines.append(f"UID:{escape_text(deadline.uid)}")
-    lines.append(f"SEQUENCE:{deadline.sequence:d}")
-    lines.append(f"DTSTAMP:{stamp}")
-    lines.append(f"LAST-MODIFIED:{stamp}")
-    lines.append(f"DTSTART;VALUE=DATE:{format_date(deadline.due_date)}")
-    lines.append(f"DTEND;VALUE=DATE:{format_date(deadline.due_date + _ONE_DAY)}")
-    lines.append(f"SUMMARY:{title}")
+    title = escape_text(deadline.title)  # the phrases need no escaping
+    lines.extend(
+        (
+            "BEGIN:VEVENT",
+            f"UID:{escape_text(deadline.uid)}",
+            f"SEQUENCE:{deadline.sequence:d}",
+            f"DTSTAMP:{stamp}",
+            f"LAST-MODIFIED:{stamp}",
+            f"DTSTART;VALUE=DATE:{format_date(deadline.due_date)}",
+            f"DTEND;VALUE=DATE:{format_date(deadline.due_date + _ONE_DAY)}",
+            f"SUMMARY:{phrases.states[deadline.state]}{title}",
+        )
+    )
     if deadline.description:
         lines.append(f"DESCRIPTION:{escape_text(deadline.description)}")
     if deadline.url:
         lines.append(f"URL:{clean_uri(deadline.url)}")
     lines.append("TRANSP:TRANSPARENT")
     if deadline.state in _ALARMED:
-        lines.append("BEGIN:VALARM")
-        lines.append("ACTION:DISPLAY")
-        lines.append(f"DESCRIPTION:{escape_text(phrases.alarm + deadline.title)}")
-        lines.append(f"TRIGGER:{trigger}")
-        lines.append("END:VALARM")
+        lines.extend(
+            (
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                f"DESCRIPTION:{phrases.alarm}{title}",
+                f"TRIGGER:{trigger}",
+                "END:VALARM",
+            )
+        )
     lines.append("END:VEVENT")
