@@ -468,7 +468,7 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the /focal Slack app (POST /slack/events) and /healthz; stop with Ctrl-C."""
+    """Serve the /focal Slack app (POST /slack/events), the calendar feeds and /healthz."""
     from bots.cli.serve import serve_http, serve_socket_mode  # noqa: PLC0415 - imports Bolt
 
     logging.basicConfig(

@@ -16,7 +16,8 @@ log = logging.getLogger("focal.serve")
 
 
 def serve_http(focal: App, *, host: str, port: int) -> None:
-    """Serve ``POST /slack/events`` and ``/healthz`` until SIGINT or SIGTERM."""
+    """Serve ``POST /slack/events``, the feeds (``/feeds/...``) and ``/healthz`` until SIGINT or
+    SIGTERM."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
     from bots.slack.app import build_bolt_app  # noqa: PLC0415 - imports Bolt
@@ -27,7 +28,11 @@ def serve_http(focal: App, *, host: str, port: int) -> None:
     bolt = build_bolt_app(focal) if slack_ready else None
     if bolt is None:
         log.warning("Slack is not configured: /slack/events answers 503")
-    log.info("serving on http://%s:%d (Slack at /slack/events, health at /healthz)", host, port)
+    log.info(
+        "serving on http://%s:%d (Slack at /slack/events, feeds at /feeds/, health at /healthz)",
+        host,
+        port,
+    )
     uvicorn.run(build_web_app(focal, bolt=bolt), host=host, port=port, log_level="info")
 
 
