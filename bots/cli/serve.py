@@ -22,6 +22,7 @@ def serve_http(focal: App, *, host: str, port: int) -> None:
 
     from bots.slack.app import build_bolt_app  # noqa: PLC0415 - imports Bolt
     from bots.web.app import build_web_app  # noqa: PLC0415
+    from bots.web.feeds import RedactFeedKeys  # noqa: PLC0415
 
     settings = focal.settings
     slack_ready = settings.slack_signing_secret is not None and settings.slack_bot_token is not None
@@ -33,6 +34,7 @@ def serve_http(focal: App, *, host: str, port: int) -> None:
         host,
         port,
     )
+    logging.getLogger("uvicorn.access").addFilter(RedactFeedKeys())
     uvicorn.run(build_web_app(focal, bolt=bolt), host=host, port=port, log_level="info")
 
 

@@ -13,6 +13,7 @@ import asyncio
 import email.utils
 import functools
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -40,6 +41,25 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 #: Clients may keep a feed this long without asking; after that they ask with its ETag.
 MAX_AGE = 300
 RETRY_AFTER = 60
+
+
+_KEY_IN_PATH = re.compile(r"(/feeds/)[^/?\s]+(\.ics)|([?&]token=)[^&\s]+")
+
+
+def redact_feed_keys(text: str) -> str:
+    """A request line with the feed keys it carries replaced by ``…`` (for logs)."""
+    return _KEY_IN_PATH.sub(lambda m: f"{m[1]}…{m[2]}" if m[1] else f"{m[3]}…", text)
+
+
+class RedactFeedKeys(logging.Filter):
+    """Keeps feed keys out of uvicorn's access log (a key is as good as a password)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_feed_keys(a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
 
 
 def _etags(header: str) -> set[str]:

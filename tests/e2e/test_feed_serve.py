@@ -70,3 +70,5 @@ def test_focal_serve_serves_feeds(tmp_path: Path) -> None:
             server.kill()
             raise
     assert "feeds at /feeds/" in output
+    assert '"GET /feeds/….ics HTTP/1.1" 304' in output
+    assert access.token not in output, "keys are kept out of the access log"
