@@ -123,9 +123,13 @@ class FeedCache:
         uow: Callable[[], UnitOfWork],
         *,
         office_timezone: str,
+        reader: Callable[[], UnitOfWork] | None = None,
         max_bytes: int = 128 * 1024 * 1024,
     ) -> None:
+        """``reader``: units of work for the per-request lookup, which only reads (on SQLite,
+        one that takes no write lock, so that warm answers go on while a load writes)."""
         self.uow = uow
+        self.reader = reader or uow
         self.office_timezone = office_timezone
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple[str, int, str], _Entry] = OrderedDict()
@@ -136,7 +140,7 @@ class FeedCache:
         """``GET /feeds/{token}.ics``; ``FeedNotFoundError`` for an unknown or revoked token."""
         if not looks_like_token(token):
             raise FeedNotFoundError("no such feed")
-        with self.uow() as uow:
+        with self.reader() as uow:
             found = uow.feeds.token_owner(token_hash(token))
         if found is None:
             raise FeedNotFoundError("no such feed")
@@ -150,7 +154,7 @@ class FeedCache:
         """``GET /feeds/groups/{code}.ics?token=``: for the group's members and coordinators."""
         if not looks_like_token(token):
             raise FeedNotFoundError("no such feed")
-        with self.uow() as uow:
+        with self.reader() as uow:
             found = uow.feeds.group_access(token_hash(token), code)
         if found is None or not found[3]:
             raise FeedNotFoundError("no such feed")

@@ -21,6 +21,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from db.engine import build_read_session_factory
+from db.uow import SqlAlchemyUnitOfWork
 from services.feed_access import FeedCache
 from services.feeds import FeedNotFoundError, FeedStoreConflictError
 
@@ -125,7 +127,12 @@ def _not_found() -> Response:
 
 def feed_routes(focal: App) -> list[Route]:
     """The feed routes over one in-process cache; the work runs on two worker threads."""
-    cache = FeedCache(focal.uow, office_timezone=focal.settings.timezone)
+    reader = build_read_session_factory(focal.engine)
+    cache = FeedCache(
+        focal.uow,
+        office_timezone=focal.settings.timezone,
+        reader=lambda: SqlAlchemyUnitOfWork(reader),
+    )
     executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="focal-feeds")
 
     async def run(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

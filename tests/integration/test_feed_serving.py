@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -326,3 +327,16 @@ def test_an_unreachable_database_gives_503(tmp_path: Any) -> None:
         group = fetch(base, "/feeds/groups/AWGESC.ics?token=" + "A" * 43)
     assert answer.status == group.status == 503
     assert answer.headers["retry-after"] == "60"
+
+
+def test_a_warm_feed_is_served_while_a_writer_holds_the_database(feeds: Feeds) -> None:
+    path = f"/feeds/{feeds.token('minh')}.ics"
+    warm = feeds.get(path)
+    with feeds.engine.connect() as writer:  # BEGIN IMMEDIATE on SQLite: the write lock
+        writer.execute(update(MeetingRow).where(MeetingRow.code == "nothing").values(title="x"))
+        started = time.monotonic()
+        during = feeds.get(path, If_None_Match=warm.headers["etag"])
+        took = time.monotonic() - started
+        writer.rollback()
+    assert during.status == 304
+    assert took < 2, "the lookup waited for the writer"
