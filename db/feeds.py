@@ -416,13 +416,15 @@ class FeedRepository:
 
     # ---------------------------------------------------------- sequences, stamps
 
-    def events(self, scope: str) -> dict[str, StoredEvent]:
-        rows = self.session.execute(
-            select(FeedEventRow.uid, FeedEventRow.fingerprint, FeedEventRow.sequence).where(
-                FeedEventRow.scope == scope
-            )
+    def events(self, scope: str, *, lock: bool = False) -> dict[str, StoredEvent]:
+        """The feed's recorded events; ``lock``: hold them until commit (PostgreSQL row locks,
+        taken in UID order; SQLite's write transaction holds the whole database already)."""
+        query = select(FeedEventRow.uid, FeedEventRow.fingerprint, FeedEventRow.sequence).where(
+            FeedEventRow.scope == scope
         )
-        return {uid: StoredEvent(fp, seq) for uid, fp, seq in rows}
+        if lock:
+            query = query.order_by(FeedEventRow.uid).with_for_update()
+        return {uid: StoredEvent(fp, seq) for uid, fp, seq in self.session.execute(query)}
 
     def _insert(self) -> Any:  # noqa: ANN401 - the dialect's INSERT
         postgres = self.session.get_bind().dialect.name == "postgresql"
@@ -459,10 +461,9 @@ class FeedRepository:
         )
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
-    def stamp(self, key: str) -> StoredStamp | None:
-        row = self.session.execute(
-            select(FeedStampRow.digest, FeedStampRow.stamp).where(FeedStampRow.scope == key)
-        ).first()
+    def stamp(self, key: str, *, lock: bool = False) -> StoredStamp | None:
+        query = select(FeedStampRow.digest, FeedStampRow.stamp).where(FeedStampRow.scope == key)
+        row = self.session.execute(query.with_for_update() if lock else query).first()
         return StoredStamp(*row) if row is not None else None
 
     def save_stamp(self, key: str, *, was: str | None, digest: str, stamp: datetime) -> bool:

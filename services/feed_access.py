@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from core.feeds import Feed
     from services.feeds import BuiltFeed
     from services.ports import UnitOfWork
 
@@ -106,10 +105,17 @@ class RenderedFeed:
 
 @dataclass(slots=True)
 class _Entry:
+    """A rendered feed, the data version it was built at and until when it holds; the content
+    digest stands for the feed itself (a big feed's objects weigh more than its bytes)."""
+
     version: int
     valid_until: datetime | None
-    feed: Feed
+    digest: str
     rendered: RenderedFeed
+
+    @property
+    def size(self) -> int:
+        return len(self.rendered.body) + len(self.rendered.gzipped())
 
     def fresh(self, version: int, now: datetime) -> bool:
         return self.version == version and (self.valid_until is None or now <= self.valid_until)
@@ -186,24 +192,28 @@ class FeedCache:
                 self._entries.move_to_end(key)
                 return entry.rendered
         built = build()
-        if entry is not None and entry.feed == built.feed:
+        same = entry is not None and (entry.digest, entry.rendered.stamp) == (
+            built.digest,
+            built.feed.stamp,
+        )
+        if entry is not None and same:
             rendered = entry.rendered  # other data changed, not this feed
         else:
             body = render_feed(built.feed)
             rendered = RenderedFeed(body, feed_etag(body), built.feed.stamp)
-        self._keep(key, _Entry(version, built.valid_until, built.feed, rendered))
+            rendered.gzipped()  # most calendar clients ask for it: made once, here
+        self._keep(key, _Entry(version, built.valid_until, built.digest, rendered))
         return rendered
 
     def _keep(self, key: tuple[str, int, str], entry: _Entry) -> None:
-        size = len(entry.rendered.body)
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.rendered.body)
-            if size > self.max_bytes:
+                self._bytes -= old.size
+            if entry.size > self.max_bytes:
                 return
             self._entries[key] = entry
-            self._bytes += size
+            self._bytes += entry.size
             while self._bytes > self.max_bytes:
                 _, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped.rendered.body)
+                self._bytes -= dropped.size

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from services.ports import UnitOfWork
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_TRIES = 5
 
 
 class FeedNotFoundError(LookupError):
@@ -49,6 +48,7 @@ class FeedStoreConflictError(RuntimeError):
 class BuiltFeed:
     feed: Feed
     valid_until: datetime | None  # when a due deadline turns overdue: build again after it
+    digest: str  # of the content without the stamp: equal digests and stamps, equal feeds
 
 
 def person_scope(person_id: int) -> str:
@@ -86,51 +86,55 @@ class _Event:
 
 
 def _sync_sequences(uow: UnitOfWork, scope: str, events: Sequence[_Event]) -> dict[str, int]:
-    """Each event's SEQUENCE in this feed; raised (in the store) where its fingerprint moved."""
+    """Each event's SEQUENCE in this feed; raised (in the store) where its fingerprint moved.
+
+    Read without locks first (nothing changed: nothing written); if anything moved, the
+    feed's rows are read again locked, so that two builders raise each change once, in turn.
+    """
     stored = uow.feeds.events(scope)
-    fresh = [e for e in events if e.uid not in stored]
-    if fresh:
+    if any(e.uid not in stored for e in events):
+        fresh = [e for e in events if e.uid not in stored]
         uow.feeds.add_events(
             scope, [(e.uid, e.fingerprint, e.entry.sequence, e.changed_at) for e in fresh]
         )
-        stored = uow.feeds.events(scope)  # someone may have added some first
+    if any(e.uid not in stored or stored[e.uid].fingerprint != e.fingerprint for e in events):
+        stored = uow.feeds.events(scope, lock=True)
     sequences: dict[str, int] = {}
     for event in events:
-        for _ in range(_TRIES):
-            have = stored[event.uid]
-            changed = have.fingerprint != event.fingerprint
-            sequence = next_sequence(have.sequence, base=event.entry.sequence, changed=changed)
-            if not changed or uow.feeds.change_event(
-                scope,
-                event.uid,
-                was=have.fingerprint,
-                now_is=event.fingerprint,
-                sequence=sequence,
-                changed_at=event.changed_at,
-            ):
-                sequences[event.uid] = sequence
-                break
-            stored = uow.feeds.events(scope)
-        else:
-            raise FeedStoreConflictError(scope)
+        have = stored[event.uid]
+        changed = have.fingerprint != event.fingerprint
+        sequences[event.uid] = next_sequence(
+            have.sequence, base=event.entry.sequence, changed=changed
+        )
+        if changed and not uow.feeds.change_event(
+            scope,
+            event.uid,
+            was=have.fingerprint,
+            now_is=event.fingerprint,
+            sequence=sequences[event.uid],
+            changed_at=event.changed_at,
+        ):
+            raise FeedStoreConflictError(scope)  # cannot happen while the rows are locked
     return sequences
 
 
-def _sync_stamp(uow: UnitOfWork, key: str, content: Feed, data_stamp: datetime) -> datetime:
+def _sync_stamp(uow: UnitOfWork, key: str, digest: str, data_stamp: datetime) -> datetime:
     """The feed's stamp: the data's last change, and later than the last one whenever the
-    content differs from what the store last recorded for this feed."""
-    digest = hashlib.sha256(repr(content).encode()).hexdigest()
-    for _ in range(_TRIES):
-        stored = uow.feeds.stamp(key)
-        if stored is not None and stored.digest == digest:
-            return stored.stamp
-        stamp = data_stamp
-        if stored is not None:
-            stamp = max(data_stamp, stored.stamp + timedelta(seconds=1))
-        was = stored.digest if stored is not None else None
-        if uow.feeds.save_stamp(key, was=was, digest=digest, stamp=stamp):
-            return stamp
-    raise FeedStoreConflictError(key)
+    content (``digest``) differs from what the store last recorded for this feed."""
+    stored = uow.feeds.stamp(key)
+    if stored is not None and stored.digest == digest:
+        return stored.stamp
+    if stored is None and uow.feeds.save_stamp(key, was=None, digest=digest, stamp=data_stamp):
+        return data_stamp
+    stored = uow.feeds.stamp(key, lock=True)  # someone else's, or changed: in turn
+    if stored is None:
+        raise FeedStoreConflictError(key)
+    if stored.digest == digest:
+        return stored.stamp
+    stamp = max(data_stamp, stored.stamp + timedelta(seconds=1))
+    if not uow.feeds.save_stamp(key, was=stored.digest, digest=digest, stamp=stamp):
+        raise FeedStoreConflictError(key)
+    return stamp
 
 
 def _assemble(
@@ -193,9 +197,10 @@ def _assemble(
     data_stamp = whole_seconds(
         max([since, *(m.updated_at for m in meetings), *(e.changed_at for e in events)])
     )
-    stamp = _sync_stamp(uow, f"{scope}:{language}", content, data_stamp)
+    digest = hashlib.sha256(repr(content).encode()).hexdigest()
+    stamp = _sync_stamp(uow, f"{scope}:{language}", digest, data_stamp)
     due = [(d.due_at, s) for d, s in zip(deadlines, states, strict=True)]
-    return BuiltFeed(replace(content, stamp=stamp), valid_until(due, now=now))
+    return BuiltFeed(replace(content, stamp=stamp), valid_until(due, now=now), digest)
 
 
 def build_person_feed(owner: FeedOwner, *, uow: UnitOfWork, now: datetime) -> BuiltFeed:
