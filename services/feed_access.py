@@ -201,7 +201,7 @@ class FeedCache:
         else:
             body = render_feed(built.feed)
             rendered = RenderedFeed(body, feed_etag(body), built.feed.stamp)
-            rendered.gzipped()  # most calendar clients ask for it: made once, here
+            rendered.gzipped()  # most clients ask for it: made once, here, off the event loop
         self._keep(key, _Entry(version, built.valid_until, built.digest, rendered))
         return rendered
 

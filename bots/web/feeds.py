@@ -150,8 +150,6 @@ def feed_routes(focal: App) -> list[Route]:
         except SQLAlchemyError:
             log.exception("feed failed")
             return _unavailable()
-        if _accepts_gzip(request):
-            await run(feed.gzipped)  # compressed once, off the event loop
         return feed_response(request, feed)
 
     async def person(request: Request) -> Response:
