@@ -329,7 +329,14 @@ def test_a_repeated_event_is_written_once_and_a_conflicting_one_refused() -> Non
     [
         (meeting(timezone="Asia/Saigon City"), "'Asia/Saigon City' is not an IANA time zone"),
         (meeting(end=datetime(2026, 10, 12, 8)), "meeting m1@focal ends before it starts"),
-        (meeting(recurrence_id="2026-10-12"), "recurrence id '2026-10-12' is neither"),
+        (
+            meeting(recurrence_id="2026-10-12"),
+            "recurrence id '2026-10-12' is not YYYYMMDDTHHMMSSZ \\(UTC\\), the form for a timed",
+        ),
+        (
+            meeting(recurrence_id="20261012T020000Z", all_day=True),
+            "recurrence id '20261012T020000Z' is not YYYYMMDD, the form for an all-day meeting",
+        ),
         (
             meeting(start=datetime(2026, 10, 12, 9, tzinfo=UTC)),
             "start and end must be local wall-clock times",
