@@ -141,6 +141,7 @@ _PHRASES: Final = {
     ),
 }
 _ALARMED: Final = frozenset({DeadlineState.DUE, DeadlineState.OVERDUE})
+_ALL_STATES: Final = frozenset(DeadlineState)
 _RECURRENCE_UTC = re.compile(r"\d{8}T\d{6}Z")
 _RECURRENCE_DATE = re.compile(r"\d{8}")
 _ONE_DAY: Final = timedelta(days=1)
@@ -150,7 +151,8 @@ def render_feed(feed: Feed) -> bytes:
     """The whole ``VCALENDAR`` (RFC 5545) of ``feed``: byte-identical for equal input.
 
     Raises ``ValueError`` with one clear message on bad input (an unknown language or time
-    zone, a naive stamp, an end before its start, two different events with one UID).
+    zone, a naive stamp, an end before its start, a negative sequence, two different events
+    with one UID).
     """
     phrases = _PHRASES.get(str(feed.language))
     if phrases is None:
@@ -209,8 +211,11 @@ def _sorted_events(
             zone = _zone(event.timezone, event.uid)
             instant = event.start.replace(tzinfo=zone, fold=0).astimezone(UTC)
         else:
+            _check_deadline(event)
             key = (event.uid, "")
             instant = datetime.combine(event.due_date, datetime.min.time(), UTC)
+        if event.sequence < 0:
+            raise ValueError(f"event {event.uid}: SEQUENCE {event.sequence} is negative")
         if not key[0]:
             raise ValueError("every feed event needs a UID")
         known = seen.setdefault(key, event)
@@ -228,6 +233,15 @@ def _zone(name: str, uid: str) -> ZoneInfo:
     if zone is None:
         raise ValueError(f"{name!r} is not an IANA time zone (event {uid})")
     return zone
+
+
+def _check_deadline(deadline: FeedDeadline) -> None:
+    if isinstance(deadline.due_date, datetime):
+        raise ValueError(  # noqa: TRY004 - one exception type for all bad feed input
+            f"deadline {deadline.uid}: due_date must be a date, not a datetime"
+        )
+    if deadline.state not in _ALL_STATES:
+        raise ValueError(f"deadline {deadline.uid}: {deadline.state!r} is not a deadline state")
 
 
 def _check_meeting(meeting: FeedMeeting) -> None:

@@ -354,6 +354,19 @@ def test_text_that_is_not_unicode_is_refused() -> None:
         render_feed(feed(meeting(title="bad \udc80 byte")))
 
 
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (deadline(due_date=datetime(2026, 8, 28, 17)), "due_date must be a date, not a datetime"),
+        (deadline(state="late"), "'late' is not a deadline state"),
+        (deadline(sequence=-1), "event d1@focal: SEQUENCE -1 is negative"),
+    ],
+)
+def test_bad_deadlines_are_refused_with_one_clear_message(bad: FeedDeadline, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        render_feed(feed(bad))
+
+
 def test_a_naive_stamp_and_a_bad_refresh_are_refused() -> None:
     naive = Feed("n", "en", datetime(2026, 5, 1), [meeting()], [])
     with pytest.raises(ValueError, match="has no time zone"):
