@@ -329,7 +329,14 @@ def test_a_repeated_event_is_written_once_and_a_conflicting_one_refused() -> Non
     [
         (meeting(timezone="Asia/Saigon City"), "'Asia/Saigon City' is not an IANA time zone"),
         (meeting(end=datetime(2026, 10, 12, 8)), "meeting m1@focal ends before it starts"),
-        (meeting(recurrence_id="2026-10-12"), "recurrence id '2026-10-12' is neither"),
+        (
+            meeting(recurrence_id="2026-10-12"),
+            "recurrence id '2026-10-12' is not YYYYMMDDTHHMMSSZ \\(UTC\\), the form for a timed",
+        ),
+        (
+            meeting(recurrence_id="20261012T020000Z", all_day=True),
+            "recurrence id '20261012T020000Z' is not YYYYMMDD, the form for an all-day meeting",
+        ),
         (
             meeting(start=datetime(2026, 10, 12, 9, tzinfo=UTC)),
             "start and end must be local wall-clock times",
@@ -345,6 +352,19 @@ def test_bad_events_are_refused_with_one_clear_message(bad: FeedMeeting, message
 def test_text_that_is_not_unicode_is_refused() -> None:
     with pytest.raises(ValueError, match=r"holds '\\udc80', which is not a Unicode character"):
         render_feed(feed(meeting(title="bad \udc80 byte")))
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (deadline(due_date=datetime(2026, 8, 28, 17)), "due_date must be a date, not a datetime"),
+        (deadline(state="late"), "'late' is not a deadline state"),
+        (deadline(sequence=-1), "event d1@focal: SEQUENCE -1 is negative"),
+    ],
+)
+def test_bad_deadlines_are_refused_with_one_clear_message(bad: FeedDeadline, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        render_feed(feed(bad))
 
 
 def test_a_naive_stamp_and_a_bad_refresh_are_refused() -> None:
