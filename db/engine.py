@@ -35,7 +35,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:  # noqa: AN
 
 
 def _sqlite_begin(connection: Any) -> None:  # noqa: ANN401
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only transaction (``read_only`` execution option) takes no lock: in WAL mode it
+    # reads its snapshot while a writer works.
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def build_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reads only: on SQLite they take no write lock (never write through them)."""
+    return sessionmaker(bind=engine.execution_options(read_only=True), expire_on_commit=False)
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -362,15 +364,64 @@ class OutboxRow(Base):
 
 
 class FeedTokenRow(Base):
-    """A calendar-feed token: only its SHA-256 hash is stored."""
+    """A calendar-feed token: only its SHA-256 hash is stored; one active token a person."""
 
     __tablename__ = "feed_tokens"
+    __table_args__ = (
+        Index(
+            "uq_feed_tokens_active_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class FeedEventRow(Base):
+    """What a feed last said about one event, and its SEQUENCE there (never lowered).
+
+    ``scope`` is a feed (``person:<id>``, ``group:<id>``); ``fingerprint`` sums up the event's
+    time and status as last served. A different fingerprint raises ``sequence`` by one.
+    """
+
+    __tablename__ = "feed_events"
+    __table_args__ = (
+        UniqueConstraint("scope", "uid"),
+        CheckConstraint("sequence >= 0", name="sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80))
+    uid: Mapped[str] = mapped_column(String(500))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime]
+
+
+class FeedStampRow(Base):
+    """A feed's stamp (DTSTAMP, Last-Modified): it rises whenever the feed's content changes."""
+
+    __tablename__ = "feed_stamps"
+
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)  # feed scope and language
+    digest: Mapped[str] = mapped_column(String(64))
+    stamp: Mapped[datetime]
+
+
+class DataVersionRow(Base):
+    """One row counting the committed changes to what feeds show (kept by database triggers)."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditRow(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self
 
 from db.digests import DigestRepository
+from db.feeds import FeedRepository
 from db.imports import ImportRepository
 from db.reminders import ReminderRepository
 from db.repositories import (
@@ -33,6 +34,7 @@ class SqlAlchemyUnitOfWork:
     digests: DigestRepository
     submissions: SubmissionRepository
     imports: ImportRepository
+    feeds: FeedRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -47,6 +49,7 @@ class SqlAlchemyUnitOfWork:
         self.digests = DigestRepository(self.session)
         self.submissions = SubmissionRepository(self.session)
         self.imports = ImportRepository(self.session)
+        self.feeds = FeedRepository(self.session)
         return self
 
     def __exit__(

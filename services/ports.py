@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from core.notices import Digest, ReminderMessage, ReviewNotice
     from db.digests import DigestRepository
+    from db.feeds import FeedRepository
     from db.imports import ImportRepository
     from db.reminders import ReminderRepository
     from db.repositories import (
@@ -31,6 +32,7 @@ class UnitOfWork(Protocol):
     digests: DigestRepository
     submissions: SubmissionRepository
     imports: ImportRepository
+    feeds: FeedRepository
 
     def __enter__(self) -> Self: ...
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.panel import Panel
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from bots.cli.feeds import feed as feed_command
 from bots.cli.importing import CliParts, register
 from bots.cli.render import render_agenda, render_delivery, render_load_report, render_status
 from bots.slack.messages import render_plain
@@ -468,7 +469,7 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the /focal Slack app (POST /slack/events) and /healthz; stop with Ctrl-C."""
+    """Serve the /focal Slack app (POST /slack/events), the calendar feeds and /healthz."""
     from bots.cli.serve import serve_http, serve_socket_mode  # noqa: PLC0415 - imports Bolt
 
     logging.basicConfig(
@@ -489,6 +490,7 @@ def serve(
 
 
 register(app, CliParts(build=_app, fail=fail, actor=_actor, out=out, err=err))
+app.command(name="feed")(feed_command)
 
 
 def main() -> None:

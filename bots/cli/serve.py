@@ -16,18 +16,25 @@ log = logging.getLogger("focal.serve")
 
 
 def serve_http(focal: App, *, host: str, port: int) -> None:
-    """Serve ``POST /slack/events`` and ``/healthz`` until SIGINT or SIGTERM."""
+    """Serve ``POST /slack/events``, the feeds (``/feeds/...``) and ``/healthz`` until SIGINT or
+    SIGTERM."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
     from bots.slack.app import build_bolt_app  # noqa: PLC0415 - imports Bolt
     from bots.web.app import build_web_app  # noqa: PLC0415
+    from bots.web.feeds import RedactFeedKeys  # noqa: PLC0415
 
     settings = focal.settings
     slack_ready = settings.slack_signing_secret is not None and settings.slack_bot_token is not None
     bolt = build_bolt_app(focal) if slack_ready else None
     if bolt is None:
         log.warning("Slack is not configured: /slack/events answers 503")
-    log.info("serving on http://%s:%d (Slack at /slack/events, health at /healthz)", host, port)
+    log.info(
+        "serving on http://%s:%d (Slack at /slack/events, feeds at /feeds/, health at /healthz)",
+        host,
+        port,
+    )
+    logging.getLogger("uvicorn.access").addFilter(RedactFeedKeys())
     uvicorn.run(build_web_app(focal, bolt=bolt), host=host, port=port, log_level="info")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import icalendar
 import typer
 from rich.panel import Panel
 
@@ -18,6 +19,7 @@ from bots.slack.notifier import OutboxNotifier
 from config.settings import Settings
 from config.wiring import App, build_app, local_worker
 from db.migrate import head_revision, upgrade
+from services.feeds import person_feed_bytes
 from services.loading import load_configuration
 from services.queries import agenda, deadline_status
 from services.reminders import refresh_plan, send_due
@@ -35,8 +37,6 @@ WHAT_NEXT = (
     "[bold]What Focal does next[/] (each part arrives with its own release):\n"
     "• [bold]Submissions[/]: [cyan]/focal submit CODE text[/] records a numbered version with a "
     "receipt; [cyan]/focal status CODE[/] shows who has and has not submitted.\n"
-    "• [bold]Calendar feeds[/]: a private link per person for Google Calendar, Outlook, Apple "
-    "Calendar and Thunderbird, with every meeting and deadline.\n"
     "• [bold]focal serve[/]: the Slack endpoint, the feeds and the schedules in one command.\n\n"
     "Try it on your own database: [cyan].venv/bin/focal init[/], then [cyan].venv/bin/focal load "
     "config/calendar/asean-environment-2026.yaml config/roster.example.yaml[/], "
@@ -76,6 +76,19 @@ def _show_reminders_of_day(console: Console, focal: App, day: date) -> None:
         "days. Without SLACK_BOT_TOKEN they go to the outbox table and this console; with it, "
         "to Slack as direct messages with Submit / Remind me tomorrow / Not applicable buttons."
     )
+
+
+def _write_feed(console: Console, focal: App, path: Path, when: datetime) -> None:
+    body = person_feed_bytes("minh", uow=focal.uow(), now=when)
+    path.write_bytes(body)
+    titles = [str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(body).walk("VEVENT")]
+    console.print(
+        f"Wrote {path} ({len(body):,} bytes, {len(titles)} events), what Google Calendar, "
+        "Outlook, Apple Calendar or Thunderbird read from minh's private link "
+        "(/focal calendar gives it):"
+    )
+    for title in titles[:6]:
+        console.print(f"  {title}", markup=False)
 
 
 def run_tour(console: Console, *, now: str, database: Path, actor: str) -> None:
@@ -126,6 +139,9 @@ def run_tour(console: Console, *, now: str, database: Path, actor: str) -> None:
         day = when.astimezone(ZoneInfo(settings.timezone)).date()
         _step(console, 6, f"The reminders of {day:%a %d %b %Y}, as people would see them")
         _show_reminders_of_day(console, focal, day)
+
+        _step(console, 7, "A calendar feed: focal feed --person minh")
+        _write_feed(console, focal, database.with_name("demo-minh.ics"), when)
 
         console.print(Panel(WHAT_NEXT))
     finally:

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bots.slack.feed_links import calendar_text
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.replies import (
     command_error_text,
@@ -58,6 +59,7 @@ from core.commands import (
 )
 from core.model import Language
 from services.deadlines import my_deadlines, submittable
+from services.feed_access import feed_access
 from services.people import match_slack_user, person_by_slack_id
 from services.reminders import remind_tomorrow
 from services.submissions import (
@@ -186,14 +188,27 @@ class FocalBot:
             return command_error_text(command, language=language, cmd=self.cmd)
         if isinstance(command, Help):
             return help_text(language, cmd=self.cmd)
-        if isinstance(command, Calendar):
-            return phrase("calendar_soon", language, cmd=self.cmd)
         code = command.code if isinstance(command, Submit | NotApplicable | Status) else None
         try:
             person = _known(asker)
+            if isinstance(command, Calendar):
+                return await self.calendar(command, asker, person)
             return await self.personal(command, asker, person, body, client)
         except SubmissionRefusedError as refused:
             return self.refusal(refused, asker, code or "")
+
+    async def calendar(self, command: Calendar, asker: Asker, person: Person) -> str:
+        """The private feed links: issued on first asking, replaced on ``reset``."""
+        access = await self.run(
+            feed_access, person.handle, reset=command.reset, uow=self.focal.uow(), now=self.now()
+        )
+        return calendar_text(
+            access,
+            language=asker.language,
+            public_url=self.focal.settings.public_url,
+            timezone=asker.timezone,
+            cmd=self.cmd,
+        )
 
     async def personal(
         self,

@@ -84,16 +84,6 @@ _PHRASES: dict[str, tuple[str, str]] = {
         "I will remind you of *{code}* on {when}.",
         "Tôi sẽ nhắc bạn về *{code}* vào {when}.",
     ),
-    "calendar_soon": (
-        (
-            "Calendar feeds are not switched on yet: your private link will appear here once they "
-            "are. Until then `{cmd} deadlines` lists what you owe."
-        ),
-        (
-            "Lịch đăng ký chưa được bật: đường dẫn riêng của bạn sẽ hiện ở đây khi có. Trong lúc "
-            "chờ, `{cmd} deadlines` liệt kê những gì bạn cần nộp."
-        ),
-    ),
     "opening_form": ("Opening the form…", "Đang mở biểu mẫu…"),
     "nothing_to_submit": (
         "You have no input to submit at the moment. `{cmd} deadlines` shows what you owe.",

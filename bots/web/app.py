@@ -1,4 +1,5 @@
-"""The HTTP app (ASGI): Slack's requests at ``POST /slack/events`` and ``GET /healthz``.
+"""The HTTP app (ASGI): Slack's requests at ``POST /slack/events``, the calendar feeds
+(``GET /feeds/...``, see ``bots.web.feeds``) and ``GET /healthz``.
 
 Served by uvicorn (``focal serve``); several copies can run behind a reverse proxy, since all
 their state is in the database. Slack's requests go to the Bolt app untouched: Bolt verifies
@@ -18,6 +19,8 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from bots.web.feeds import feed_routes
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -76,5 +79,6 @@ def build_web_app(focal: App, *, bolt: AsyncApp | None = None) -> Starlette:
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *feed_routes(focal),
         ],
     )

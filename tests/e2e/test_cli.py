@@ -154,6 +154,8 @@ def test_the_installed_demo_runs_from_a_fresh_directory(tmp_path: Path) -> None:
     assert "7 messages, 13 reminders" in result.stdout
     assert "To Nguyen Thi Lan (@lan)" in result.stdout
     assert (tmp_path / "var" / "demo.sqlite").exists()
+    assert "A calendar feed: focal feed --person minh" in result.stdout
+    assert (tmp_path / "var" / "demo-minh.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
 
 
 def test_demo_refuses_a_bad_time_and_leaves_its_database(focal, tmp_path: Path) -> None:

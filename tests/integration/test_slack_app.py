@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from db.models import (
     AssignmentRow,
     AuditRow,
     DeadlineRow,
+    FeedTokenRow,
     MeetingRow,
     PersonRow,
     ReminderRow,
@@ -270,9 +272,51 @@ def test_status_for_chairs_and_coordinators_only(office: Office) -> None:
     assert "Aye Aye — Myanmar does not host this year" in everyone
 
 
-def test_calendar_says_feeds_are_not_on_yet(office: Office) -> None:
-    assert "Calendar feeds are not switched on yet" in office.say("minh", "calendar")
-    assert "Lịch đăng ký chưa được bật" in office.say("lan", "calendar reset")
+def feed_status(office: Office, link: str) -> int:
+    """GET a feed link's path from the app under test (the public URL is the operator's)."""
+    parts = urlsplit(office.sender.url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        target = urlsplit(link)
+        connection.request("GET", f"{target.path}?{target.query}" if target.query else target.path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_calendar_gives_the_private_links_once_and_reset_replaces_them(office: Office) -> None:
+    first = office.say("minh", "calendar")
+    assert first.startswith("*Your private calendar feed*")
+    [https] = re.findall(
+        r"^http://127\.0\.0\.1:8000/feeds/[A-Za-z0-9_-]{43}\.ics$", first, re.MULTILINE
+    )
+    assert "webcal://127.0.0.1:8000/feeds/" + https.rsplit("/", 1)[1] in first
+    [group] = re.findall(r"AWGESC: (\S+)$", first, re.MULTILINE)
+    assert feed_status(office, https) == feed_status(office, group) == 200
+    again = office.say("minh", "feed")
+    assert again.startswith("You already have a private calendar link (made ")
+    assert "/feeds/" not in again
+    reset = office.say("minh", "calendar reset")
+    assert reset.startswith("Your old calendar link no longer works")
+    [new] = re.findall(r"^http://\S+\.ics$", reset, re.MULTILINE)
+    assert new != https
+    assert feed_status(office, https) == feed_status(office, group) == 404
+    assert feed_status(office, new) == 200
+    vietnamese = office.say("lan", "calendar reset")
+    assert vietnamese.startswith("*Lịch riêng của bạn*")
+    assert office.rows(FeedTokenRow) == 3
+    assert office.rows(FeedTokenRow, FeedTokenRow.revoked_at.is_(None)) == 2
+
+
+def test_calendar_for_a_stranger_writes_nothing(office: Office) -> None:
+    stranger = office.slack.add_user(name="x", email="x@example.org")
+    answer = office.sender.command("calendar", user_id=stranger)
+    url = answer.request.response_url
+    assert url is not None
+    assert "roster" in reply_at(office.slack, url)
+    assert office.rows(FeedTokenRow) == 0
 
 
 # ------------------------------------------------------------------- modals
