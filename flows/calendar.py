@@ -15,7 +15,7 @@ from datetime import datetime  # noqa: TC003 - Prefect reads the flows' annotati
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from bots.cli.main import read_documents
@@ -161,7 +161,15 @@ def sync_calendar(now: datetime | None = None) -> dict[str, Any]:
         )
     finally:
         app.close()
-    return report.summary()
+    summary = report.summary()
+    get_run_logger().info(
+        "sync-calendar: %d files loaded, %d calendars imported, %d problems, replanned: %s",
+        summary["files_loaded"],
+        len(summary["imported"]),
+        len(summary["problems"]),
+        "yes" if summary["replanned"] else "no",
+    )
+    return summary
 
 
 def run_sync_calendar(app: App, now: datetime | None = None) -> SyncReport:

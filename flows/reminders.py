@@ -11,8 +11,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime  # noqa: TC003 - Prefect reads the flows' annotations at run time
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from bots.slack.notifier import build_notifier
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from services.ports import Notifier
 
 log = logging.getLogger("focal.flows")
+
+#: What ``send-digest`` returns on a weekend or public holiday of ``FOCAL_COUNTRY``.
+HOLIDAY = "day-off"
 
 #: People per delivery batch: one claim, one task run, one commit of results.
 BATCH = 200
@@ -154,6 +158,12 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
         planned, report = _send_reminders(runtime, now, plan=plan_task, batch=deliver_batch_task)
     finally:
         runtime.close()
+    get_run_logger().info(
+        "send-reminders: %d newly planned, %d messages sent (%d reminders)",
+        planned.added,
+        report.messages,
+        report.reminders,
+    )
     return {"planned": planned.added, "messages": report.messages, "reminders": report.reminders}
 
 
@@ -190,12 +200,21 @@ def _digest(runtime: Runtime, now: datetime) -> DigestResult:
 
 @flow(name="send-digest", log_prints=False)
 def send_digest_flow(now: datetime | None = None) -> str:
-    """Post the coordinators' digest for today, once."""
+    """Post the coordinators' digest for today, once; nothing on a day off of the country."""
     runtime = build_runtime()
     try:
-        result = digest_task(runtime, now or runtime.app.clock.now())
+        at = now or runtime.app.clock.now()
+        settings = runtime.app.settings
+        today = at.astimezone(ZoneInfo(settings.timezone)).date()
+        if not runtime.app.workdays.is_working_day(today):
+            get_run_logger().info(
+                "send-digest: %s is a day off in %s: no digest", today, settings.country
+            )
+            return HOLIDAY
+        result = digest_task(runtime, at)
     finally:
         runtime.close()
+    get_run_logger().info("send-digest: %s", result.outcome.value)
     return result.outcome.value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
 import os
@@ -468,8 +469,25 @@ def serve(
             "--socket-mode", help="Take Slack's requests over Socket Mode (needs SLACK_APP_TOKEN)."
         ),
     ] = False,
+    flows: Annotated[
+        bool,
+        typer.Option(
+            help="Also run the flows on their schedules (--no-flows: the flows run on "
+            "Prefect workers elsewhere)."
+        ),
+    ] = True,
 ) -> None:
-    """Serve the /focal Slack app (POST /slack/events), the calendar feeds and /healthz."""
+    """Serve the /focal Slack app (POST /slack/events), the calendar feeds, /healthz
+    and the scheduled flows.
+
+    Without PREFECT_API_URL a local Prefect server is started under var/prefect and stopped
+    on exit. Stop with Ctrl-C or SIGTERM: flow runs under way finish first.
+    """
+    from bots.cli.processes import (  # noqa: PLC0415
+        ProcessStartError,
+        flows_served,
+        sigterm_interrupts,
+    )
     from bots.cli.serve import serve_http, serve_socket_mode  # noqa: PLC0415 - imports Bolt
 
     logging.basicConfig(
@@ -477,11 +495,17 @@ def serve(
     )
     focal = _app()
     try:
-        if socket_mode:
-            serve_socket_mode(focal)
-        else:
-            serve_http(focal, host=host, port=port)
-    except ValueError as exc:
+        if socket_mode and focal.settings.slack_app_token is None:
+            fail("--socket-mode needs SLACK_APP_TOKEN (an xapp- token)")
+        with (
+            sigterm_interrupts(),
+            flows_served(Path("var") / "prefect") if flows else contextlib.nullcontext(),
+        ):
+            if socket_mode:
+                serve_socket_mode(focal)
+            else:
+                serve_http(focal, host=host, port=port)
+    except (ValueError, ProcessStartError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         pass

@@ -80,11 +80,14 @@ def test_the_flows_deliver_through_prefect(office: str, slack: SlackStandIn) -> 
         assert state.is_completed(), state
         result = state.result()
         again = send_reminders(now=now, return_state=True).result()
+        national_day = datetime(2026, 9, 2, 1, 30, tzinfo=UTC)  # 08:30 in Hanoi, a holiday
+        day_off = send_digest_flow(now=national_day)
         digest = send_digest_flow(now=now, return_state=True)
         assert digest.is_completed(), digest
         assert digest.result() == "sent"
 
     assert result["messages"] > 0
+    assert day_off == "day-off", "no digest on a public holiday of FOCAL_COUNTRY"
     assert again["messages"] == 0, "a second run sends nothing more"
     posted = [(m, m.metadata) for m in slack.messages() if m.metadata]
     reminder_posts = [meta for _, meta in posted if meta["event_type"] == "focal_reminders"]

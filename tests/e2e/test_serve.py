@@ -65,12 +65,13 @@ def test_serve_answers_slack_and_stops_cleanly(tmp_path: Path, slack: SlackStand
     server = subprocess.Popen(
         focal("serve", "--port", str(port)),
         env=env,
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a local Prefect server starts first
         while (answer := health(port)) is None:
             assert server.poll() is None, server.stdout.read() if server.stdout else ""
             assert time.monotonic() < deadline, "focal serve did not start"
@@ -94,6 +95,39 @@ def test_serve_answers_slack_and_stops_cleanly(tmp_path: Path, slack: SlackStand
     assert server.returncode in {0, -signal.SIGTERM}, output
     assert "Application shutdown complete" in output
     assert "serving on http://127.0.0.1" in output
+    # without PREFECT_API_URL: a local Prefect server under var/, stopped after the flows
+    assert "local Prefect server at http://127.0.0.1:" in output
+    assert (tmp_path / "var" / "prefect" / "prefect.db").exists()
+    assert output.index("the flow runner stopped") < output.index("the Prefect server stopped")
+    api_port = int(output.split("local Prefect server at http://127.0.0.1:")[1].split("/")[0])
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", api_port)) != 0, "the Prefect server is gone"
+
+
+def test_serve_without_flows_starts_no_prefect_server(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    subprocess.run(focal("init"), env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        focal("serve", "--no-flows", "--port", str(port)),
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while health(port) is None:
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, "focal serve did not start"
+            time.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=15)
+    assert server.returncode == 0, output
+    assert "Prefect" not in output
+    assert not (tmp_path / "var").exists()
 
 
 def test_socket_mode_needs_an_app_token(tmp_path: Path, slack: SlackStandIn) -> None:
@@ -118,3 +152,4 @@ def test_serve_has_help(tmp_path: Path, args: tuple[str, ...]) -> None:
         focal(*args), env=env, capture_output=True, text=True, timeout=60, check=True
     )
     assert "--socket-mode" in result.stdout
+    assert "--no-flows" in result.stdout
