@@ -477,8 +477,7 @@ def serve(
         ),
     ] = True,
 ) -> None:
-    """Serve the /focal Slack app (POST /slack/events), the calendar feeds, /healthz
-    and the scheduled flows.
+    """Serve the /focal Slack app, the calendar feeds, /healthz and the scheduled flows.
 
     Without PREFECT_API_URL a local Prefect server is started under var/prefect and stopped
     on exit. Stop with Ctrl-C or SIGTERM: flow runs under way finish first.
