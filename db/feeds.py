@@ -118,6 +118,17 @@ _MEETING_COLUMNS = (
 )
 
 
+#: What a feed needs of its owner, in ``_owner``'s order.
+_OWNER_COLUMNS = (
+    PersonRow.id,
+    PersonRow.handle,
+    PersonRow.name,
+    PersonRow.language,
+    PersonRow.timezone,
+    PersonRow.updated_at,
+)
+
+
 def _owner(row: Any) -> FeedOwner:  # noqa: ANN401 - a result row
     return FeedOwner(row.id, row.handle, row.name, row.language, row.timezone, row.updated_at)
 
@@ -156,12 +167,7 @@ class FeedRepository:
         row = self.session.execute(
             select(
                 version.label("version"),
-                PersonRow.id,
-                PersonRow.handle,
-                PersonRow.name,
-                PersonRow.language,
-                PersonRow.timezone,
-                PersonRow.updated_at,
+                *_OWNER_COLUMNS,
             )
             .join(FeedTokenRow, FeedTokenRow.person_id == PersonRow.id)
             .where(
@@ -191,12 +197,7 @@ class FeedRepository:
         row = self.session.execute(
             select(
                 version.label("version"),
-                PersonRow.id,
-                PersonRow.handle,
-                PersonRow.name,
-                PersonRow.language,
-                PersonRow.timezone,
-                PersonRow.updated_at,
+                *_OWNER_COLUMNS,
                 GroupRow.id.label("group_id"),
                 GroupRow.code.label("group_code"),
                 GroupRow.name.label("group_name"),
@@ -219,14 +220,9 @@ class FeedRepository:
 
     def person(self, handle: str) -> FeedOwner | None:
         row = self.session.execute(
-            select(
-                PersonRow.id,
-                PersonRow.handle,
-                PersonRow.name,
-                PersonRow.language,
-                PersonRow.timezone,
-                PersonRow.updated_at,
-            ).where(PersonRow.handle == handle, PersonRow.removed_at.is_(None))
+            select(*_OWNER_COLUMNS).where(
+                PersonRow.handle == handle, PersonRow.removed_at.is_(None)
+            )
         ).first()
         return _owner(row) if row is not None else None
 
