@@ -25,29 +25,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.feeds import DeadlineState, Feed, FeedDeadline, FeedMeeting, render_feed
+from tests.zones import ASEAN_ZONES, PARTNER_ZONES
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 PINNED = ("package.json", "package-lock.json", "validate.mjs")
 #: Set to 1 (CI does) to fail rather than skip when Node.js, npm or the install is missing.
 REQUIRED = "FOCAL_REQUIRE_ICALJS"
-ASEAN_ZONES = (
-    "Asia/Brunei",
-    "Asia/Phnom_Penh",
-    "Asia/Jakarta",
-    "Asia/Makassar",
-    "Asia/Jayapura",
-    "Asia/Vientiane",
-    "Asia/Kuala_Lumpur",
-    "Asia/Yangon",
-    "Asia/Manila",
-    "Asia/Singapore",
-    "Asia/Bangkok",
-    "Asia/Ho_Chi_Minh",
-    "Asia/Dili",
-)
-#: Where ASEAN meets its partners: zones with daylight saving time.
-PARTNER_ZONES = ("Europe/Brussels", "Australia/Sydney", "America/New_York")
 WORDS = (
     "Hội nghị Bộ trưởng Môi trường ASEAN",
     "Nhóm công tác về các thành phố bền vững môi trường",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -14,7 +12,7 @@ from db.engine import build_engine, build_session_factory
 from db.uow import SqlAlchemyUnitOfWork
 from services.feed_access import feed_access
 from tests.e2e.test_cli import CALENDAR, ROSTER
-from tests.e2e.test_serve import env_for, focal, free_port, health
+from tests.e2e.test_serve import env_for, focal, free_port, start_serve, stop_serve
 from tests.integration.test_feed_serving import fetch
 
 if TYPE_CHECKING:
@@ -39,19 +37,9 @@ def test_focal_serve_serves_feeds(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     port = free_port()
-    server = subprocess.Popen(
-        focal("serve", "--port", str(port)),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # the HTTP app alone: the flows and their Prefect server are test_serve.py's
+    server = start_serve("--no-flows", "--port", str(port), env=env, cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while health(port) is None:
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "focal serve did not start"
-            time.sleep(0.1)
         base = f"http://127.0.0.1:{port}"
         first = fetch(base, f"/feeds/{access.token}.ics")
         assert first.status == 200
@@ -63,12 +51,7 @@ def test_focal_serve_serves_feeds(tmp_path: Path) -> None:
         group = fetch(base, f"/feeds/groups/AWGESC.ics?token={access.token}")
         assert group.status == 200
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            output, _ = server.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
+        output = stop_serve(server)
     assert "feeds at /feeds/" in output
     assert '"GET /feeds/….ics HTTP/1.1" 304' in output
     assert access.token not in output, "keys are kept out of the access log"

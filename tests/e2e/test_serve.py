@@ -57,26 +57,51 @@ def focal(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("focal")), *args]
 
 
+def start_serve(
+    *args: str, env: dict[str, str], cwd: Path, wait: float = 30
+) -> subprocess.Popen[str]:
+    """``focal serve ARGS`` in ``cwd`` (its ``var/`` goes there), once ``/healthz`` answers."""
+    port = args[args.index("--port") + 1]
+    server = subprocess.Popen(
+        focal("serve", *args),
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + wait
+    while health(int(port)) is None:
+        if server.poll() is not None or time.monotonic() > deadline:
+            stop_serve(server)
+            pytest.fail(
+                f"focal serve did not start: {server.stdout.read() if server.stdout else ''}"
+            )
+        time.sleep(0.1)
+    return server
+
+
+def stop_serve(server: subprocess.Popen[str]) -> str:
+    """SIGTERM, as an init system stops it; what it printed."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+    try:
+        output, _ = server.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        raise
+    return output
+
+
 @pytest.mark.slow
 def test_serve_answers_slack_and_stops_cleanly(tmp_path: Path, slack: SlackStandIn) -> None:
     env = env_for(tmp_path, slack)
     subprocess.run(focal("init"), env=env, check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen(
-        focal("serve", "--port", str(port)),
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # a local Prefect server starts first
+    server = start_serve("--port", str(port), env=env, cwd=tmp_path, wait=180)
     try:
-        deadline = time.monotonic() + 180  # a local Prefect server starts first
-        while (answer := health(port)) is None:
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "focal serve did not start"
-            time.sleep(0.1)
-        assert answer == (200, {"status": "ok", "database": "ok"})
+        assert health(port) == (200, {"status": "ok", "database": "ok"})
         user = slack.add_user(name="x", email="x@example.org", locale="vi-VN")
         sent = SlackSender(f"http://127.0.0.1:{port}", SECRET, slack=slack).command(
             "help", user_id=user
@@ -85,12 +110,7 @@ def test_serve_answers_slack_and_stops_cleanly(tmp_path: Path, slack: SlackStand
         assert sent.request.response_url is not None
         assert "`/focal deadlines`" in reply_at(slack, sent.request.response_url)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            output, _ = server.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
+        output = stop_serve(server)
     # uvicorn shuts down cleanly, then ends the process by the signal it was sent
     assert server.returncode in {0, -signal.SIGTERM}, output
     assert "Application shutdown complete" in output
@@ -107,24 +127,8 @@ def test_serve_answers_slack_and_stops_cleanly(tmp_path: Path, slack: SlackStand
 def test_serve_without_flows_starts_no_prefect_server(tmp_path: Path) -> None:
     env = env_for(tmp_path)
     subprocess.run(focal("init"), env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen(
-        focal("serve", "--no-flows", "--port", str(port)),
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while health(port) is None:
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "focal serve did not start"
-            time.sleep(0.1)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=15)
+    server = start_serve("--no-flows", "--port", str(free_port()), env=env, cwd=tmp_path)
+    output = stop_serve(server)
     assert server.returncode == 0, output
     assert "Prefect" not in output
     assert not (tmp_path / "var").exists()

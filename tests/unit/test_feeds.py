@@ -9,6 +9,7 @@ import icalendar
 import pytest
 
 from core.feeds import DeadlineState, Feed, FeedDeadline, FeedMeeting, feed_etag, render_feed
+from tests.zones import ASEAN_ZONES
 
 STAMP = datetime(2026, 5, 1, 3, 0, tzinfo=UTC)
 
@@ -383,23 +384,6 @@ def test_an_empty_feed_is_a_valid_calendar() -> None:
     calendar = icalendar.Calendar.from_ical(body)
     assert calendar.walk("VEVENT") == []
     assert lines_of(body)[-1] == "END:VCALENDAR"
-
-
-ASEAN_ZONES = (
-    "Asia/Brunei",
-    "Asia/Phnom_Penh",
-    "Asia/Jakarta",
-    "Asia/Makassar",
-    "Asia/Jayapura",
-    "Asia/Vientiane",
-    "Asia/Kuala_Lumpur",
-    "Asia/Yangon",
-    "Asia/Manila",
-    "Asia/Singapore",
-    "Asia/Bangkok",
-    "Asia/Ho_Chi_Minh",
-    "Asia/Dili",
-)
 
 
 def vtimezone_of(zone: str, first: int, last: int) -> list[str]:

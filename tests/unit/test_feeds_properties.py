@@ -16,28 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.feeds import DeadlineState, Feed, FeedDeadline, FeedMeeting, render_feed
+from tests.zones import ASEAN_ZONES, PARTNER_ZONES
 
-#: Every ASEAN member's zones (Timor-Leste included), and UTC.
-ASEAN_ZONES = (
-    "Asia/Brunei",
-    "Asia/Phnom_Penh",
-    "Asia/Jakarta",
-    "Asia/Pontianak",
-    "Asia/Makassar",
-    "Asia/Jayapura",
-    "Asia/Vientiane",
-    "Asia/Kuala_Lumpur",
-    "Asia/Kuching",
-    "Asia/Yangon",
-    "Asia/Manila",
-    "Asia/Singapore",
-    "Asia/Bangkok",
-    "Asia/Ho_Chi_Minh",
-    "Asia/Dili",
-    "UTC",
-)
-#: Where ASEAN meets its partners: zones with summer time.
-PARTNER_ZONES = ("Europe/Brussels", "Australia/Sydney", "America/New_York")
 PREFIXES = {
     DeadlineState.DUE: "Hạn nộp: ",
     DeadlineState.OVERDUE: "Quá hạn: ",
