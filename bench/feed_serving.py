@@ -244,11 +244,28 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _serve_bytes(body: bytes, port: int) -> None:
+    """The floor: the same bytes from a bare ASGI callable under the same uvicorn settings."""
+    import uvicorn  # noqa: PLC0415 - in the server's process only
+
+    headers = [
+        (b"content-type", b"text/calendar; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+
+    async def bare(scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401, ARG001
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    uvicorn.run(bare, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
 class Server:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, body: bytes | None = None) -> None:
         self.port = _free_port()
+        target, first = (_serve, url) if body is None else (_serve_bytes, body)
         self.process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(url, self.port), daemon=True
+            target=target, args=(first, self.port), daemon=True
         )
 
     def __enter__(self) -> Self:
@@ -273,6 +290,7 @@ class Client:
 
     def __init__(self, port: int) -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.first_byte_ms = 0.0
 
     def get(
         self, path: str, headers: dict[str, str] | None = None
@@ -280,6 +298,7 @@ class Client:
         started = time.perf_counter()
         self.connection.request("GET", path, headers=headers or {})
         response = self.connection.getresponse()
+        self.first_byte_ms = (time.perf_counter() - started) * 1000
         body = response.read()
         elapsed = (time.perf_counter() - started) * 1000
         return response.status, elapsed, body, dict(response.getheaders())
@@ -300,10 +319,18 @@ class Figures:
     not_modified: list[float]
     own_change_ms: float
     other_change_ms: float
+    first_byte: list[float]  # warm plain 200: until the status line and headers are in
+    floor: list[float]  # the same bytes from a bare ASGI app under the same uvicorn
 
 
 def _times(
-    client: Client, path: str, count: int, headers: dict[str, str], status: int
+    client: Client,
+    path: str,
+    count: int,
+    headers: dict[str, str],
+    status: int,
+    *,
+    first_bytes: list[float] | None = None,
 ) -> list[float]:
     found = []
     for _ in range(count):
@@ -311,7 +338,17 @@ def _times(
         if got != status:
             raise RuntimeError(f"{path}: {got}, not {status}")
         found.append(elapsed)
+        if first_bytes is not None:
+            first_bytes.append(client.first_byte_ms)
     return found
+
+
+def floor_times(body: bytes, count: int) -> list[float]:
+    """Whole-answer times of the same body from a bare ASGI app: what the transport costs."""
+    with Server("", body=body) as server:
+        client = Client(server.port)
+        _times(client, "/", 20, {}, 200)  # warm the connection
+        return _times(client, "/", count, {}, 200)
 
 
 def measure(
@@ -328,7 +365,8 @@ def measure(
     if status != 200:  # noqa: PLR2004
         raise RuntimeError(f"{path}: {status}")
     _, _, zipped, _ = client.get(path, {"Accept-Encoding": "gzip"})
-    warm = _times(client, path, requests, {}, 200)
+    first_byte: list[float] = []
+    warm = _times(client, path, requests, {}, 200, first_bytes=first_byte)
     warm_gzip = _times(client, path, requests, {"Accept-Encoding": "gzip"}, 200)
     validators = {"If-None-Match": headers["etag"], "Accept-Encoding": "gzip"}
     not_modified = _times(client, path, requests, validators, 304)
@@ -338,7 +376,7 @@ def measure(
     _, own_ms, _, _ = client.get(path)
     return Figures(
         feed, events, len(body) / 1024, len(zipped) / 1024, cold, warm, warm_gzip,
-        not_modified, own_ms, other_ms,
+        not_modified, own_ms, other_ms, first_byte, floor_times(body, requests),
     )  # fmt: skip
 
 
@@ -347,8 +385,10 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _cell(values: list[float]) -> str:
+def _cell(values: list[float], *, target: bool = True) -> str:
     p50, p99 = statistics.median(values), _pct(values, 0.99)
+    if not target:
+        return f"{p50:.2f} / {p99:.2f}"
     mark = "[green]✓[/]" if p99 <= TARGET_MS else "[red]✗[/]"
     return f"{p50:.2f} / {p99:.2f} {mark}"
 
@@ -368,6 +408,22 @@ def print_figures(backend: str, figures: list[Figures], requests: int) -> None:
             f"{f.own_change_ms:,.0f}", f"{f.other_change_ms:,.1f}",
         )  # fmt: skip
     out.print(table)
+    floor = Table(
+        title=f"Warm plain 200 on {backend} beside the floor: the same bytes from a bare ASGI "
+        "app under the same uvicorn, same client, same run"
+    )
+    for column in (
+        "feed", "Focal first byte p50/p99 ms", "Focal whole p50/p99 ms",
+        "bare app whole p50/p99 ms", "p99 ratio Focal / bare",
+    ):  # fmt: skip
+        floor.add_column(column, justify="right" if column != "feed" else "left")
+    for f in figures:
+        ratio = _pct(f.warm, 0.99) / _pct(f.floor, 0.99)
+        floor.add_row(
+            f.feed, _cell(f.first_byte, target=False), _cell(f.warm), _cell(f.floor, target=False),
+            f"{ratio:.2f}",
+        )  # fmt: skip
+    out.print(floor)
 
 
 def _submit(engine: Engine, assignment: int, person: int, version: int) -> Callable[[], None]:
