@@ -17,7 +17,7 @@ from bots.cli.main import read_documents
 from config.settings import Settings
 from config.wiring import build_app
 from db.migrate import upgrade
-from db.models import ReminderRow
+from db.models import FlowRunRow, ReminderRow
 from services.loading import load_configuration
 
 if TYPE_CHECKING:
@@ -103,5 +103,24 @@ def test_the_flows_deliver_through_prefect(office: str, slack: SlackStandIn) -> 
     finally:
         app.close()
     assert sent == len(keys)
+    # each run recorded, naming Prefect's flow run: /healthz and focal status read these
+    with app.engine.connect() as connection:
+        runs = connection.execute(
+            select(
+                FlowRunRow.flow, FlowRunRow.outcome, FlowRunRow.summary, FlowRunRow.prefect_run_id
+            ).order_by(FlowRunRow.id)
+        ).all()
+    assert [(flow, outcome) for flow, outcome, _, _ in runs] == [
+        ("send-reminders", "partial"),  # people whose roster Slack id this Slack does not know
+        ("send-reminders", "succeeded"),
+        ("send-digest", "succeeded"),
+        ("send-digest", "succeeded"),
+    ]
+    assert f"{result['messages']} messages sent ({len(keys)} reminders); " in runs[0].summary
+    assert "failed for good: lan: opening a conversation with U0LAN0001" in runs[0].summary
+    assert runs[2].summary == "2026-09-02 is a day off in VN: no digest"
+    assert runs[3].summary == "the digest was posted"
+    assert all(run.prefect_run_id for run in runs)
+    assert len({run.prefect_run_id for run in runs}) == len(runs)
     assert [meta for _, meta in posted if meta["event_type"] == "focal_digest"]
     assert slack.violations == []
