@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bots.cli.main import read_documents
 from config.settings import Settings
 from config.sources import Source, SourceError, SourceType, parse_source, read_source
 from config.wiring import App, build_app
+from config.yaml_source import read_documents
 from core.ics_import import CalendarRefusedError, ImportWindow
 from core.source import LoadErrors
 from flows.runs import recorded

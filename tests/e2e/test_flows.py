@@ -13,9 +13,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bots.cli.main import read_documents
 from config.settings import Settings
 from config.wiring import build_app
+from config.yaml_source import read_documents
 from db.migrate import upgrade
 from db.models import FlowRunRow, ReminderRow
 from services.loading import load_configuration
