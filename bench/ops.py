@@ -2,10 +2,10 @@
 
 1. ``focal demo`` through the installed script in a fresh directory (what ``make demo`` runs
    from a warm virtual environment), against the issue's target of a minute.
-2. ``GET /healthz`` with no flow run stored, then with 30 days of them (every minute's
+2. ``GET /healthz`` with no flow run stored, a day of them, then 30 days (every minute's
    ``send-reminders``, hourly ``sync-calendar``, a daily digest: about 44,000 rows), over one
    keep-alive connection to the app in a process of its own (as ``bench.feed_serving`` runs
-   it): it is polled, so it must stay cheap (the ratio full / empty).
+   it): it is polled, so it must not grow with the table (the ratio to a day's).
 3. An idle ``send-reminders`` run (nothing due: what runs every minute) with its run recorded
    against the same steps without the record (the ratio).
 
@@ -82,14 +82,17 @@ def bench_demo(runs: int) -> list[float]:
 # ------------------------------------------------------------------ health
 
 
-def _runs_of_30_days() -> list[dict[str, Any]]:
+def _runs(days: int, *, before: int = 0) -> list[dict[str, Any]]:
+    """``days`` days of runs ending ``before`` days before ``NOW``: every minute's
+    ``send-reminders``, hourly ``sync-calendar``, a daily digest; one in 97 failed (the latest
+    of each flow among them, so that its last success is a second read)."""
     rows = []
-    for flow, every, count in (
-        ("send-reminders", timedelta(minutes=1), KEPT_DAYS * 1440),
-        ("sync-calendar", timedelta(hours=1), KEPT_DAYS * 24),
-        ("send-digest", timedelta(days=1), KEPT_DAYS),
+    for flow, every, per_day in (
+        ("send-reminders", timedelta(minutes=1), 1440),
+        ("sync-calendar", timedelta(hours=1), 24),
+        ("send-digest", timedelta(days=1), 1),
     ):
-        for n in range(count):
+        for n in range(before * per_day, (before + days) * per_day):
             at = NOW - every * n
             rows.append(
                 {
@@ -127,14 +130,20 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def bench_health(focal: App, requests: int) -> dict[str, list[float]]:
+    """``/healthz`` with no run stored, a day of runs, then 30 days (the same latest runs)."""
     timings = {}
-    for label in ("no runs", "30 days of runs"):
-        if label != "no runs":
-            rows = _runs_of_30_days()
+    url = focal.engine.url.render_as_string(hide_password=False)
+    for label, rows in (
+        ("no runs", []),
+        ("a day of runs", _runs(1)),
+        (f"{KEPT_DAYS} days of runs", _runs(KEPT_DAYS - 1, before=1)),
+    ):
+        with focal.engine.begin() as connection:
+            for start in range(0, len(rows), 5_000):
+                connection.execute(insert(FlowRunRow), rows[start : start + 5_000])
+        if focal.engine.dialect.name == "postgresql":  # what autovacuum would have done
             with focal.engine.begin() as connection:
-                for start in range(0, len(rows), 5_000):
-                    connection.execute(insert(FlowRunRow), rows[start : start + 5_000])
-        url = focal.engine.url.render_as_string(hide_password=False)
+                connection.exec_driver_sql("ANALYZE flow_runs")
         with Server(url) as server:
             timings[label] = _timed_gets(server.port, "/healthz", requests)
     return timings
@@ -244,7 +253,7 @@ def main(
         name = "SQLite" if spec == "sqlite" else "PostgreSQL"
         with _with_database(spec)() as focal:
             health = bench_health(focal, requests)
-        empty = statistics.median(health["no runs"])
+        day = statistics.median(health["a day of runs"])
         for label, values in health.items():
             p50 = statistics.median(values)
             health_rows.append(
@@ -253,7 +262,7 @@ def main(
                     label,
                     f"{p50:.2f}",
                     f"{_percentile(values, 0.99):.2f}",
-                    f"{p50 / empty:.2f}",
+                    f"{p50 / day:.2f}",
                 )
             )
         with _with_database(spec)() as focal:
@@ -265,7 +274,7 @@ def main(
     _table(
         f"GET /healthz over one keep-alive connection, {requests} requests (ms)",
         health_rows,
-        ("database", "flow runs stored", "p50", "p99", "p50 / no runs"),
+        ("database", "flow runs stored", "p50", "p99", "p50 / a day's"),
     )
     _table(
         f"an idle send-reminders run, in-process, {idle_runs} runs (ms)",

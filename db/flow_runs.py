@@ -1,7 +1,8 @@
 """Flow runs in the store: one row a run, kept ``RUNS_KEPT``; the latest read cheaply.
 
-``/healthz`` is polled, so ``health`` reads two rows a flow, each through an index
-(``flow, started_at`` and ``flow, outcome, finished_at``), however many runs are kept.
+``/healthz`` is polled, so ``health`` reads two rows a flow, each the first of a backward scan
+of an index (``flow, started_at, id`` and ``flow, outcome, finished_at, id``: the order asked,
+ties included, so nothing is sorted), however many runs are kept.
 """
 
 from __future__ import annotations

@@ -449,8 +449,9 @@ class FlowRunRow(Base):
     __tablename__ = "flow_runs"
     __table_args__ = (
         CheckConstraint(_one_of("outcome", RunOutcome), name="outcome"),
-        Index("ix_flow_runs_flow_started_at", "flow", "started_at"),
-        Index("ix_flow_runs_flow_outcome_finished_at", "flow", "outcome", "finished_at"),
+        # the latest run, the latest success: one backward index scan each, ties broken by id
+        Index("ix_flow_runs_flow_started_at", "flow", "started_at", "id"),
+        Index("ix_flow_runs_flow_outcome_finished_at", "flow", "outcome", "finished_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

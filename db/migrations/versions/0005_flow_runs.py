@@ -32,8 +32,8 @@ def upgrade() -> None:
     sa.CheckConstraint("outcome IN ('running', 'succeeded', 'partial', 'failed')", name=op.f('ck_flow_runs_outcome')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_flow_runs'))
     )
-    op.create_index('ix_flow_runs_flow_started_at', 'flow_runs', ['flow', 'started_at'], unique=False)
-    op.create_index('ix_flow_runs_flow_outcome_finished_at', 'flow_runs', ['flow', 'outcome', 'finished_at'], unique=False)
+    op.create_index('ix_flow_runs_flow_started_at', 'flow_runs', ['flow', 'started_at', 'id'], unique=False)
+    op.create_index('ix_flow_runs_flow_outcome_finished_at', 'flow_runs', ['flow', 'outcome', 'finished_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
