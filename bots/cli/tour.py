@@ -53,6 +53,7 @@ SAMPLE_FILES = (
 DEMO_SECRET = "focal-demo-signing-secret"  # noqa: S105 - made up, for loopback only
 #: Who submits in the tour: a focal point of the sample roster with a Slack id, and his input.
 SUBMITTER, SUBMITTER_SLACK, SUBMITTER_INPUT = "long", "U03DVL8TKY", "JPNVN2026-TALKING-POINTS"
+SUBMITTER_NAME = "Duong Van Long"
 SUBMISSION = "Talking points for the Japan-Viet Nam dialogue: air quality, plastics, climate."
 LOADED_BEFORE = timedelta(days=60)
 STEPS = 9
@@ -129,12 +130,12 @@ def _slash(console: Console, focal: App, url: str, text: str) -> str:
         f"acknowledged {answer.status} in {answer.seconds * 1000:.0f} ms; the reply, only to him "
         "and in his language (the roster's):"
     )
-    _said(console, f"To Duong Van Long (@{SUBMITTER})", reply)
+    _said(console, f"To {SUBMITTER_NAME} (@{SUBMITTER})", reply)
     return reply
 
 
 def _feed(console: Console, reply: str, path: Path) -> None:
-    """Follow the https link of the ``/focal calendar`` reply: the feed, written to ``path``."""
+    """Follow the first link of the ``/focal calendar`` reply: the feed, written to ``path``."""
     links = [line for line in reply.splitlines() if line.startswith("http")]
     if not links:
         fail("the /focal calendar reply carried no link")
@@ -246,7 +247,7 @@ def _online(console: Console, focal: App, *, url: str, database: Path) -> Path:
         "tour's signing secret; without SLACK_BOT_TOKEN the replies go to the outbox, not to "
         "Slack), GET /feeds/…, GET /healthz."
     )
-    _step(console, 6, f"Duong Van Long submits his input: /focal submit {SUBMITTER_INPUT}")
+    _step(console, 6, f"{SUBMITTER_NAME} submits his input: /focal submit {SUBMITTER_INPUT}")
     _slash(console, focal, url, f"submit {SUBMITTER_INPUT} {SUBMISSION}")
 
     _step(console, 7, f"Who owes it now: focal status {SUBMITTER_INPUT}")
