@@ -7,7 +7,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from core.reminders import ReminderPolicy
 from core.workdays import WorkingCalendar
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
 class SystemClock:
     """The one place that reads the wall clock."""
 
@@ -30,12 +34,23 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class ShiftedClock:
+    """The wall clock set to ``start`` when made, running on from there: ``focal demo``'s office
+    lives on a day of the sample calendar, and its running app must agree."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
 @dataclass
 class App:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    clock: SystemClock
+    clock: Clock
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.session_factory)
@@ -62,13 +77,13 @@ class App:
         self.engine.dispose()
 
 
-def build_app(settings: Settings) -> App:
+def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     engine = build_engine(settings.database_url)
     return App(
         settings=settings,
         engine=engine,
         session_factory=build_session_factory(engine),
-        clock=SystemClock(),
+        clock=clock or SystemClock(),
     )
 
 

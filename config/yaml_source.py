@@ -1,4 +1,4 @@
-"""YAML text to the core's line-numbered tree (``core.source``).
+"""YAML files and text to the core's line-numbered tree (``core.source``).
 
 Every scalar stays text (``NO`` is Norway, ``2026-09-22`` a string the core parses), empty
 values and ``~``/``null`` become ``None``; duplicate keys and YAML syntax errors are
@@ -7,9 +7,15 @@ reported as ``LoadError``s with their line.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import yaml
 
 from core.source import LoadError, MapNode, Node, Scalar, SeqNode
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
 MAX_NODES = 200_000  # a calendar has hundreds; this stops alias bombs, not real files
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -109,3 +115,28 @@ def _convert(
         return MapNode(entries, key_lines, line)
     errors.append(LoadError(file, line, "yaml", "unsupported YAML node"))  # pragma: no cover
     return Scalar(None, line)
+
+
+def read_documents(files: Sequence[Path]) -> tuple[list[tuple[str, Node]], list[LoadError]]:
+    """Read and parse each YAML file, named by its resolved path; every unreadable file is an
+    error (``FILE:0: file: reason``), not an exception."""
+    documents: list[tuple[str, Node]] = []
+    errors: list[LoadError] = []
+    for path in files:
+        name = str(path)
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            errors.append(LoadError(name, 0, "file", "no such file"))
+            continue
+        except (IsADirectoryError, PermissionError) as exc:
+            errors.append(LoadError(name, 0, "file", f"cannot be read ({exc.strerror})"))
+            continue
+        except UnicodeDecodeError as exc:
+            errors.append(LoadError(name, 0, "file", f"is not UTF-8 text (byte {exc.start})"))
+            continue
+        try:
+            documents.append((str(path.resolve()), parse_yaml(text, str(path.resolve()))))
+        except YamlSourceError as exc:
+            errors += exc.errors
+    return documents, errors

@@ -36,6 +36,7 @@ from core.model import (
     Role,
     SubmissionStatus,
 )
+from core.runs import RunOutcome
 from db.types import UTCDateTime
 
 NAMING_CONVENTION = {
@@ -437,3 +438,27 @@ class AuditRow(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_key: Mapped[str] = mapped_column(String(200))
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FlowRunRow(Base):
+    """One run of a flow (``sync-calendar``, ``send-reminders``, ``send-digest``), however it ran.
+
+    Kept for ``RUNS_KEPT`` days (``db.flow_runs``); read by ``/healthz`` and ``focal status``.
+    """
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (
+        CheckConstraint(_one_of("outcome", RunOutcome), name="outcome"),
+        # the latest run, the latest success: one backward index scan each, ties broken by id
+        Index("ix_flow_runs_flow_started_at", "flow", "started_at", "id"),
+        Index("ix_flow_runs_flow_outcome_finished_at", "flow", "outcome", "finished_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    runner: Mapped[str | None] = mapped_column(String(200))  # host|pid|run of the process
+    prefect_run_id: Mapped[str | None] = mapped_column(String(64))  # when Prefect ran it

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Self
 
 from db.digests import DigestRepository
 from db.feeds import FeedRepository
+from db.flow_runs import FlowRunRepository
 from db.imports import ImportRepository
 from db.reminders import ReminderRepository
 from db.repositories import (
@@ -35,6 +36,7 @@ class SqlAlchemyUnitOfWork:
     submissions: SubmissionRepository
     imports: ImportRepository
     feeds: FeedRepository
+    flow_runs: FlowRunRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -50,6 +52,7 @@ class SqlAlchemyUnitOfWork:
         self.submissions = SubmissionRepository(self.session)
         self.imports = ImportRepository(self.session)
         self.feeds = FeedRepository(self.session)
+        self.flow_runs = FlowRunRepository(self.session)
         return self
 
     def __exit__(

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bots.cli.main import read_documents
 from config.settings import Settings
 from config.sources import Source, SourceError, SourceType, parse_source, read_source
 from config.wiring import App, build_app
+from config.yaml_source import read_documents
 from core.ics_import import CalendarRefusedError, ImportWindow
 from core.source import LoadErrors
+from flows.runs import recorded
 from services.importing import ImportOptions, ImportRefusedError, ImportReport, import_calendar
 from services.loading import LoadReport, load_configuration
 from services.reminders import PlanReport, refresh_plan
@@ -46,6 +47,17 @@ class SyncReport:
     imported: list[ImportReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     plan: PlanReport | None = None
+
+    def line(self) -> str:
+        """One line: what was read and written."""
+        loaded = self.loaded
+        files = f"{len(loaded.files)} files loaded ({loaded.written} changes)" if loaded else ""
+        calendars = (
+            f"{len(self.imported)} calendars imported "
+            f"({sum(r.written for r in self.imported)} changes)"
+        )
+        replanned = "reminders planned again" if self.plan and self.plan.planned else ""
+        return ", ".join(part for part in (files, calendars, replanned) if part)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -107,6 +119,25 @@ def replan_task(app: App, now: datetime) -> PlanReport:
 
 
 def _sync(
+    app: App,
+    now: datetime,
+    *,
+    load: Callable[..., LoadReport],
+    fetch: Callable[..., bytes],
+    import_: Callable[..., ImportReport],
+    plan: Callable[..., PlanReport],
+) -> SyncReport:
+    with recorded("sync-calendar", app) as run:
+        report = _sync_sources(app, now, load=load, fetch=fetch, import_=import_, plan=plan)
+        left = None
+        if report.problems:
+            count = len(report.problems)
+            left = f"{count} problem{'s' if count != 1 else ''}: {report.problems[0]}"
+        run.done(report.line(), left=left)
+    return report
+
+
+def _sync_sources(
     app: App,
     now: datetime,
     *,

@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from bots.slack.notifier import build_notifier
 from config.settings import Settings
 from config.wiring import App, build_app, local_worker
+from flows.runs import RunNote, recorded
 from services.digest import DigestOutcome, DigestResult, send_digest
 from services.reminders import (
     DeliveryReport,
@@ -132,22 +133,47 @@ def _send_reminders(
     plan: Callable[..., PlanReport],
     batch: Callable[..., DeliveryReport | None],
 ) -> tuple[PlanReport, DeliveryReport]:
-    at = now or runtime.app.clock.now()
-    planned = plan(runtime, at)
-    total = DeliveryReport()
-    while True:
-        try:
-            report = batch(runtime, now or runtime.app.clock.now())
-        except SlackUnreachableError as exc:  # retries spent: the next run looks them up
-            log.warning("Slack could not be reached for some messages: %s", exc)
-            total.uncertain += 1
-            break
-        if report is None:
-            break
-        total.add(report)
-        if not (report.messages or report.reminders or report.skipped or report.retrying):
-            break  # nothing moved on: never loop on rows that cannot be settled
+    with recorded("send-reminders", runtime.app, worker=runtime.worker) as run:
+        at = now or runtime.app.clock.now()
+        planned = plan(runtime, at)
+        total = DeliveryReport()
+        while True:
+            try:
+                report = batch(runtime, now or runtime.app.clock.now())
+            except SlackUnreachableError as exc:  # retries spent: the next run looks them up
+                log.warning("Slack could not be reached for some messages: %s", exc)
+                total.uncertain += 1
+                break
+            if report is None:
+                break
+            total.add(report)
+            if not (report.messages or report.reminders or report.skipped or report.retrying):
+                break  # nothing moved on: never loop on rows that cannot be settled
+        run.done(delivery_summary(planned, total), left=_left_over(total))
     return planned, total
+
+
+def delivery_summary(planned: PlanReport, report: DeliveryReport) -> str:
+    """The line the run logs and records: what was planned and sent."""
+    return (
+        f"{planned.added} newly planned, {report.messages} messages sent "
+        f"({report.reminders} reminders)"
+    )
+
+
+def _left_over(report: DeliveryReport) -> str | None:
+    """What the run could not deliver, for the next run; None when it delivered everything."""
+    parts = []
+    if report.retrying:
+        parts.append(f"{report.retrying} to be tried again")
+    if report.uncertain:
+        parts.append(f"{report.uncertain} unclear (the next run checks Slack first)")
+    if report.failed:
+        parts.append(f"{report.failed} failed for good")
+    if not parts:
+        return None
+    errors = f": {report.errors[0]}" if report.errors else ""
+    return ", ".join(parts) + errors
 
 
 @flow(name="send-reminders", log_prints=False)
@@ -158,12 +184,7 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
         planned, report = _send_reminders(runtime, now, plan=plan_task, batch=deliver_batch_task)
     finally:
         runtime.close()
-    get_run_logger().info(
-        "send-reminders: %d newly planned, %d messages sent (%d reminders)",
-        planned.added,
-        report.messages,
-        report.reminders,
-    )
+    get_run_logger().info("send-reminders: %s", delivery_summary(planned, report))
     return {"planned": planned.added, "messages": report.messages, "reminders": report.reminders}
 
 
@@ -186,6 +207,21 @@ def digest_task(runtime: Runtime, now: datetime) -> DigestResult:
     return result
 
 
+class DigestNotPostedError(RuntimeError):
+    """Slack refused the digest (no such channel, the bot not in it...): the run failed."""
+
+
+#: What each outcome of a digest run says, in the log, the run's record and ``focal digest``.
+DIGEST_SUMMARY = {
+    DigestOutcome.SENT: "the digest was posted",
+    DigestOutcome.FOUND: "the digest had been posted by an earlier run; now recorded",
+    DigestOutcome.EMPTY: "nothing needs action today: no digest posted",
+    DigestOutcome.ALREADY_SENT: "today's digest was already posted",
+    DigestOutcome.BUSY: "another run is posting today's digest",
+    DigestOutcome.UNCERTAIN: "unclear answer from Slack: the next run looks before posting again",
+}
+
+
 def _digest(runtime: Runtime, now: datetime) -> DigestResult:
     app = runtime.app
     return send_digest(
@@ -198,20 +234,35 @@ def _digest(runtime: Runtime, now: datetime) -> DigestResult:
     )
 
 
+def _note_digest(run: RunNote, result: DigestResult) -> None:
+    if result.outcome is DigestOutcome.FAILED:
+        run.done(f"the digest was not posted: {result.error}", failed=True)
+    elif result.outcome is DigestOutcome.UNCERTAIN:
+        run.done("the digest may not have been posted", left=DIGEST_SUMMARY[result.outcome])
+    else:
+        run.done(DIGEST_SUMMARY[result.outcome])
+
+
 @flow(name="send-digest", log_prints=False)
 def send_digest_flow(now: datetime | None = None) -> str:
-    """Post the coordinators' digest for today, once; nothing on a day off of the country."""
+    """Post the coordinators' digest for today, once; nothing on a day off of the country.
+    Fails (``DigestNotPostedError``) when Slack refuses it."""
     runtime = build_runtime()
     try:
-        at = now or runtime.app.clock.now()
-        settings = runtime.app.settings
-        today = at.astimezone(ZoneInfo(settings.timezone)).date()
-        if not runtime.app.workdays.is_working_day(today):
-            get_run_logger().info(
-                "send-digest: %s is a day off in %s: no digest", today, settings.country
-            )
-            return HOLIDAY
-        result = digest_task(runtime, at)
+        with recorded("send-digest", runtime.app, worker=runtime.worker) as run:
+            at = now or runtime.app.clock.now()
+            settings = runtime.app.settings
+            today = at.astimezone(ZoneInfo(settings.timezone)).date()
+            if not runtime.app.workdays.is_working_day(today):
+                run.done(f"{today} is a day off in {settings.country}: no digest")
+                get_run_logger().info(
+                    "send-digest: %s is a day off in %s: no digest", today, settings.country
+                )
+                return HOLIDAY
+            result = digest_task(runtime, at)
+            _note_digest(run, result)
+            if result.outcome is DigestOutcome.FAILED:
+                raise DigestNotPostedError(f"the digest was not posted: {result.error}")
     finally:
         runtime.close()
     get_run_logger().info("send-digest: %s", result.outcome.value)
@@ -219,4 +270,9 @@ def send_digest_flow(now: datetime | None = None) -> str:
 
 
 def run_send_digest(runtime: Runtime, now: datetime | None = None) -> DigestResult:
-    return _digest(runtime, now or runtime.app.clock.now())
+    """The digest posted in this process (``focal digest``), recorded as a run of the flow.
+    Unlike the scheduled flow it posts on a day off too: someone asked for it."""
+    with recorded("send-digest", runtime.app, worker=runtime.worker) as run:
+        result = _digest(runtime, now or runtime.app.clock.now())
+        _note_digest(run, result)
+    return result

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from core.notices import Digest, ReminderMessage, ReviewNotice
     from db.digests import DigestRepository
     from db.feeds import FeedRepository
+    from db.flow_runs import FlowRunRepository
     from db.imports import ImportRepository
     from db.reminders import ReminderRepository
     from db.repositories import (
@@ -33,6 +34,7 @@ class UnitOfWork(Protocol):
     submissions: SubmissionRepository
     imports: ImportRepository
     feeds: FeedRepository
+    flow_runs: FlowRunRepository
 
     def __enter__(self) -> Self: ...
 

@@ -18,7 +18,6 @@ buttons from the messages it keeps, so the app's own calls land there too.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import http.client
 import ipaddress
 import json
@@ -33,6 +32,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import uvicorn
 
+# signing is Focal's own (``focal demo`` signs too); Slack's published example holds it
+from bots.slack.signing import FORM, signed_headers
 from tests.slack_standin import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
     from tests.slack_standin import Message, SlackStandIn
 
-FORM = "application/x-www-form-urlencoded"
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"  # what Slack's requests carry
 EVENTS_PATH = "/slack/events"
 TEAM_DOMAIN = "focal-test"
@@ -49,25 +49,6 @@ DEFAULT_CHANNEL, DEFAULT_CHANNEL_NAME = "C0FOCALGEN", "focal"
 
 Json = dict[str, Any]
 T = TypeVar("T")
-
-
-# ------------------------------------------------------------------ signing
-
-
-def sign(body: bytes, *, secret: str, timestamp: int) -> str:
-    """Slack's request signature: ``v0=`` and the HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
-    base = b"v0:" + str(timestamp).encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-
-
-def signed_headers(
-    body: bytes, *, secret: str, timestamp: int, content_type: str = FORM
-) -> dict[str, str]:
-    return {
-        "X-Slack-Request-Timestamp": str(timestamp),
-        "X-Slack-Signature": sign(body, secret=secret, timestamp=timestamp),
-        "Content-Type": content_type,
-    }
 
 
 # ----------------------------------------------------------------- encoding

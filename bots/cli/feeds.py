@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from bots.cli.context import fail, open_app, out, parse_now
 from core.model import Language
 from services.feeds import FeedNotFoundError, feed_names, group_feed_bytes, person_feed_bytes
 
@@ -61,8 +62,6 @@ def feed(
     now: Annotated[str | None, typer.Option(help="As of this time (default: now).")] = None,
 ) -> None:
     """Write a calendar feed (iCalendar) to a file: --person HANDLE, --group CODE or --all."""
-    from bots.cli.main import _app, fail, out, parse_now  # noqa: PLC0415 - the CLI's own helpers
-
     if sum((person is not None, group is not None, all_feeds)) != 1:
         fail("give one of --person HANDLE, --group CODE or --all")
     if language not in {lang.value for lang in Language}:
@@ -71,7 +70,7 @@ def feed(
         fail(f"--all writes one file a feed: {output} must be a directory")
     if not all_feeds and output.is_dir():
         fail(f"{output} is a directory: give a file name such as feed.ics")
-    focal = _app()
+    focal = open_app()
     try:
         when = focal.clock.now() if now is None else parse_now(now, focal.settings.timezone)
         zone = focal.settings.timezone

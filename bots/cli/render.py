@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -13,17 +14,20 @@ from rich.text import Text
 from core.changes import Action, plain
 from core.deadlines import describe_time_left
 from core.model import SubmissionStatus
+from core.runs import RunOutcome
 from core.status import EntryState, describe_duration
 
 if TYPE_CHECKING:
     from collections import Counter
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from rich.console import Console
 
+    from core.runs import FlowHealth, FlowRun
     from core.status import Entry, Version
     from services.loading import LoadReport
+    from services.overview import Overview
     from services.queries import Agenda
     from services.reminders import DeliveryReport, PlanReport
     from services.status import StatusReport
@@ -43,6 +47,13 @@ MARK = {
     Action.RESTORED: "[green]↺[/]",
     Action.REMOVED: "[red]-[/]",
     Action.MISSING: "[red]?[/]",
+}
+
+_OUTCOME = {
+    RunOutcome.RUNNING: "[cyan]running[/]",
+    RunOutcome.SUCCEEDED: "[green]succeeded[/]",
+    RunOutcome.PARTIAL: "[yellow]partial[/]",
+    RunOutcome.FAILED: "[red]failed[/]",
 }
 
 
@@ -237,3 +248,81 @@ def render_delivery(console: Console, planned: PlanReport, report: DeliveryRepor
         )
     for error in report.errors[:10]:
         console.print(f"  {error}", markup=False)
+
+
+def _took(run: FlowRun) -> str:
+    took = run.duration
+    if took is None:
+        return ""
+    return (
+        f"{took.total_seconds():.1f} s" if took < timedelta(minutes=1) else describe_duration(took)
+    )
+
+
+def _day_time(instant: datetime, timezone: str) -> str:
+    return instant.astimezone(ZoneInfo(timezone)).strftime("%d %b %Y %H:%M")
+
+
+def render_overview(console: Console, overview: Overview, *, timezone: str, now: datetime) -> None:
+    """``focal status`` without a code: the next deadlines with their counts, then each flow's
+    last run and last success; times in the coordinator's ``timezone``."""
+    _render_next_deadlines(console, overview, timezone=timezone, now=now)
+    _render_flow_runs(console, overview.flows, timezone=timezone)
+
+
+def _render_next_deadlines(
+    console: Console, overview: Overview, *, timezone: str, now: datetime
+) -> None:
+    deadlines = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"Next deadlines (as of {local(now, timezone)}, due times in {timezone})",
+        title_justify="left",
+    )
+    for column in ("code", "due", "time left"):
+        deadlines.add_column(column, no_wrap=True)
+    for column in ("submitted", "n/a", "missing", "of"):
+        deadlines.add_column(column, justify="right")
+    for line in overview.deadlines:
+        due_at = line.record.due_at
+        deadlines.add_row(
+            line.record.deadline.code,
+            _day_time(due_at, timezone),
+            describe_time_left(due_at, now),
+            str(line.submitted),
+            str(line.not_applicable),
+            f"[red]{line.missing}[/]" if line.missing else "0",
+            str(line.assigned),
+        )
+    if overview.deadlines:
+        console.print(deadlines)
+    else:
+        console.print("No deadline is still to come.")
+    if overview.more:
+        console.print(f"… and {overview.more} more (focal agenda lists them all).")
+
+
+def _render_flow_runs(console: Console, flows: Sequence[FlowHealth], *, timezone: str) -> None:
+    runs = Table(
+        box=box.SIMPLE_HEAD, title=f"Flow runs (times in {timezone})", title_justify="left"
+    )
+    for column in ("flow", "last run", "outcome", "took", "last success"):
+        runs.add_column(column, no_wrap=True)
+    said = []
+    for health in flows:
+        last, success = health.last_run, health.last_success
+        if last is None:
+            runs.add_row(health.flow, "never", "", "", "never")
+            continue
+        when = success.finished_at if success else None
+        runs.add_row(
+            health.flow,
+            _day_time(last.started_at, timezone),
+            _OUTCOME.get(last.outcome, last.outcome.value),
+            _took(last),
+            "never" if when is None else _day_time(when, timezone),
+        )
+        if last.summary:
+            said.append(f"  {health.flow}: {last.summary}")
+    console.print(runs)
+    for summary in said:
+        console.print(summary, markup=False, soft_wrap=True)

@@ -25,10 +25,14 @@ def serve_http(focal: App, *, host: str, port: int) -> None:
     from bots.web.feeds import RedactFeedKeys  # noqa: PLC0415
 
     settings = focal.settings
-    slack_ready = settings.slack_signing_secret is not None and settings.slack_bot_token is not None
-    bolt = build_bolt_app(focal) if slack_ready else None
+    bolt = build_bolt_app(focal) if settings.slack_signing_secret is not None else None
     if bolt is None:
         log.warning("Slack is not configured: /slack/events answers 503")
+    elif settings.slack_bot_token is None:
+        log.warning(
+            "no SLACK_BOT_TOKEN: /slack/events takes signed requests in console mode "
+            "(replies go to the outbox table and this log, not to Slack)"
+        )
     log.info(
         "serving on http://%s:%d (Slack at /slack/events, feeds at /feeds/, health at /healthz)",
         host,

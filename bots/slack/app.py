@@ -21,6 +21,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.slack.console import (
+    ConsoleOutbox,
+    ConsoleWebClient,
+    authorize_locally,
+    console_middleware,
+)
 from bots.slack.listeners import FocalBot
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.views import NOT_APPLICABLE_VIEW, SUBMIT_VIEW
@@ -75,16 +81,23 @@ def build_web_client(focal: App) -> AsyncWebClient:
 
 
 def build_bolt_app(focal: App, *, client: AsyncWebClient | None = None) -> AsyncApp:
-    """The Bolt app for this office. Needs ``SLACK_SIGNING_SECRET`` and ``SLACK_BOT_TOKEN``."""
+    """The Bolt app for this office. Needs ``SLACK_SIGNING_SECRET``; without
+    ``SLACK_BOT_TOKEN`` it runs in console mode (``bots.slack.console``): nothing goes to Slack."""
     settings = focal.settings
-    if settings.slack_signing_secret is None or settings.slack_bot_token is None:
-        raise ValueError("the Slack app needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
+    if settings.slack_signing_secret is None:
+        raise ValueError("the Slack app needs SLACK_SIGNING_SECRET")
+    console = settings.slack_bot_token is None
+    if client is None:
+        client = ConsoleWebClient(ConsoleOutbox(focal)) if console else build_web_client(focal)
     app = AsyncApp(
-        client=client or build_web_client(focal),
+        client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
+        authorize=authorize_locally if console else None,
         process_before_response=False,  # the ack goes out before the rest of the work
         logger=log,
     )
+    if console:
+        app.middleware(console_middleware(focal))
     _listen(app, FocalBot(focal))
     return app
 

@@ -1,5 +1,6 @@
 """The HTTP app (ASGI): Slack's requests at ``POST /slack/events``, the calendar feeds
-(``GET /feeds/...``, see ``bots.web.feeds``) and ``GET /healthz``.
+(``GET /feeds/...``, see ``bots.web.feeds``) and ``GET /healthz`` (the database, and when each
+flow last ran and last succeeded).
 
 Served by uvicorn (``focal serve``); several copies can run behind a reverse proxy, since all
 their state is in the database. Slack's requests go to the Bolt app untouched: Bolt verifies
@@ -12,7 +13,8 @@ import asyncio
 import contextlib
 import gc
 import logging
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from sqlalchemy import text
@@ -21,14 +23,17 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bots.web.feeds import feed_routes
+from flows.schedules import flow_schedules
+from services.flow_runs import flow_health
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Sequence
 
     from slack_bolt.async_app import AsyncApp
     from starlette.requests import Request
 
     from config.wiring import App
+    from core.runs import FlowRun
 
 log = logging.getLogger("focal.web")
 
@@ -36,10 +41,40 @@ log = logging.getLogger("focal.web")
 HEALTH_TIMEOUT = 3.0
 
 
-def _database_state(focal: App) -> str:
+def _instant(at: datetime | None) -> str | None:
+    """An instant as ``2026-09-03T02:00:00Z``: what ``jq``'s ``fromdate`` reads."""
+    return None if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _run(run: FlowRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "outcome": run.outcome.value,
+        "started": _instant(run.started_at),
+        "finished": _instant(run.finished_at),
+        "summary": run.summary,
+    }
+
+
+def _health(focal: App, flows: Sequence[str]) -> dict[str, Any]:
+    """The database answers, and when each flow last ran and last did its job: a handful of
+    indexed reads, cheap enough to be polled."""
     with focal.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
-    return "ok"
+    return {
+        "status": "ok",
+        "database": "ok",
+        "flows": {
+            health.flow: {
+                "last_success": _instant(
+                    health.last_success.finished_at if health.last_success else None
+                ),
+                "last_run": _run(health.last_run),
+            }
+            for health in flow_health(flows, uow=focal.uow())
+        },
+    }
 
 
 def build_web_app(focal: App, *, bolt: AsyncApp | None = None) -> Starlette:
@@ -53,10 +88,12 @@ def build_web_app(focal: App, *, bolt: AsyncApp | None = None) -> Starlette:
             )
         return await handler.handle(request)
 
+    flows = [schedule.flow for schedule in flow_schedules(focal.settings.timezone)]
+
     async def healthz(_request: Request) -> Response:
         try:
             state = await asyncio.wait_for(
-                asyncio.to_thread(_database_state, focal), timeout=HEALTH_TIMEOUT
+                asyncio.to_thread(_health, focal, flows), timeout=HEALTH_TIMEOUT
             )
         except Exception as error:  # noqa: BLE001 - any failure is "unreachable", said plainly
             log.warning("health check: the database is unreachable: %s", error)
@@ -64,7 +101,7 @@ def build_web_app(focal: App, *, bolt: AsyncApp | None = None) -> Starlette:
                 {"status": "unavailable", "database": f"unreachable: {type(error).__name__}"},
                 status_code=503,
             )
-        return JSONResponse({"status": "ok", "database": state})
+        return JSONResponse(state)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -131,33 +127,6 @@ def test_a_bad_setting_is_named(focal, monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.stderr.startswith("error: setting FOCAL_TIMEZONE: Value error, unknown timezone")
 
 
-@pytest.mark.slow
-def test_the_installed_demo_runs_from_a_fresh_directory(tmp_path: Path) -> None:
-    script = Path(sys.executable).with_name("focal")
-    assert script.exists() or shutil.which("focal"), "the focal console script is installed"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FOCAL_", "SLACK_"))}
-    env["COLUMNS"] = "120"
-    result = subprocess.run(
-        [str(script), "demo"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Load the sample calendar and roster" in result.stdout
-    assert "focal status JPNVN2026-TALKING-POINTS" in result.stdout
-    assert "0 changes written." in result.stdout
-    assert "The reminders of Thu 03 Sep 2026" in result.stdout
-    assert "7 messages, 13 reminders" in result.stdout
-    assert "To Nguyen Thi Lan (@lan)" in result.stdout
-    assert (tmp_path / "var" / "demo.sqlite").exists()
-    assert "A calendar feed: focal feed --person minh" in result.stdout
-    assert (tmp_path / "var" / "demo-minh.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
-
-
 def test_demo_refuses_a_bad_time_and_leaves_its_database(focal, tmp_path: Path) -> None:
     kept = tmp_path / "demo.sqlite"
     kept.write_bytes(b"earlier tour")
@@ -171,9 +140,9 @@ def _load_sample(focal) -> None:
     """Init through the CLI, then load as of 1 July 2026 (the CLI's load stamps the clock)."""
     from datetime import UTC, datetime  # noqa: PLC0415
 
-    from bots.cli.main import read_documents  # noqa: PLC0415
     from config.settings import Settings  # noqa: PLC0415
     from config.wiring import build_app  # noqa: PLC0415
+    from config.yaml_source import read_documents  # noqa: PLC0415
     from services.loading import load_configuration  # noqa: PLC0415
 
     assert focal("init").exit_code == 0

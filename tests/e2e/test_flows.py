@@ -5,7 +5,7 @@ Slow (Prefect starts a server of its own): most logic is tested below the flows.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,11 +13,11 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bots.cli.main import read_documents
 from config.settings import Settings
 from config.wiring import build_app
+from config.yaml_source import read_documents
 from db.migrate import upgrade
-from db.models import ReminderRow
+from db.models import FlowRunRow, ReminderRow
 from services.loading import load_configuration
 
 if TYPE_CHECKING:
@@ -61,7 +61,13 @@ def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackStandIn)
     return url
 
 
-def test_the_flows_deliver_through_prefect(office: str, slack: SlackStandIn) -> None:
+def test_the_flows_deliver_through_prefect(
+    office: str,
+    slack: SlackStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     # imported here: Prefect takes over a second to import, and only this test needs it
     from prefect.settings import (  # noqa: PLC0415
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -85,6 +91,17 @@ def test_the_flows_deliver_through_prefect(office: str, slack: SlackStandIn) -> 
         digest = send_digest_flow(now=now, return_state=True)
         assert digest.is_completed(), digest
         assert digest.result() == "sent"
+        # a digest Slack refuses: the run is Failed in Prefect, in its log and in its record
+        monkeypatch.setenv("FOCAL_DIGEST_CHANNEL", "C0NOSUCHCHANNEL")
+        refused = send_digest_flow(now=now + timedelta(days=1), return_state=True)
+        assert refused.is_failed(), refused
+    # Prefect's console handler, or pytest's log capture when an earlier test set logging up
+    logged = capfd.readouterr().err + caplog.text
+    assert "send-digest failed after" in logged
+    refusal = (
+        "the digest was not posted: posting to C0NOSUCHCHANNEL: Slack answered channel_not_found"
+    )
+    assert f"DigestNotPostedError: {refusal}" in logged
 
     assert result["messages"] > 0
     assert day_off == "day-off", "no digest on a public holiday of FOCAL_COUNTRY"
@@ -103,5 +120,26 @@ def test_the_flows_deliver_through_prefect(office: str, slack: SlackStandIn) -> 
     finally:
         app.close()
     assert sent == len(keys)
+    # each run recorded, naming Prefect's flow run: /healthz and focal status read these
+    with app.engine.connect() as connection:
+        runs = connection.execute(
+            select(
+                FlowRunRow.flow, FlowRunRow.outcome, FlowRunRow.summary, FlowRunRow.prefect_run_id
+            ).order_by(FlowRunRow.id)
+        ).all()
+    assert [(flow, outcome) for flow, outcome, _, _ in runs] == [
+        ("send-reminders", "partial"),  # people whose roster Slack id this Slack does not know
+        ("send-reminders", "succeeded"),
+        ("send-digest", "succeeded"),
+        ("send-digest", "succeeded"),
+        ("send-digest", "failed"),
+    ]
+    assert f"{result['messages']} messages sent ({len(keys)} reminders); " in runs[0].summary
+    assert "failed for good: lan: opening a conversation with U0LAN0001" in runs[0].summary
+    assert runs[2].summary == "2026-09-02 is a day off in VN: no digest"
+    assert runs[3].summary == "the digest was posted"
+    assert runs[4].summary == f"DigestNotPostedError: {refusal}"
+    assert all(run.prefect_run_id for run in runs)
+    assert len({run.prefect_run_id for run in runs}) == len(runs)
     assert [meta for _, meta in posted if meta["event_type"] == "focal_digest"]
     assert slack.violations == []

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -28,7 +28,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def health(port: int) -> tuple[int, dict[str, str]] | None:
+def health(port: int) -> tuple[int, dict[str, Any]] | None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
         connection.request("GET", "/healthz")
@@ -101,7 +101,9 @@ def test_serve_answers_slack_and_stops_cleanly(tmp_path: Path, slack: SlackStand
     # a local Prefect server starts first
     server = start_serve("--port", str(port), env=env, cwd=tmp_path, wait=180)
     try:
-        assert health(port) == (200, {"status": "ok", "database": "ok"})
+        answer = health(port)
+        assert answer is not None
+        assert (answer[0], answer[1]["status"], answer[1]["database"]) == (200, "ok", "ok")
         user = slack.add_user(name="x", email="x@example.org", locale="vi-VN")
         sent = SlackSender(f"http://127.0.0.1:{port}", SECRET, slack=slack).command(
             "help", user_id=user

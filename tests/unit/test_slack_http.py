@@ -1,4 +1,5 @@
-"""The kit that speaks to our app as Slack does: signatures and bodies, byte for byte."""
+"""The kit that speaks to our app as Slack does: signatures (Focal's own, ``bots.slack.signing``,
+which ``focal demo`` uses too) and bodies, byte for byte."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from bots.slack.signing import sign, signed_headers
 from tests.slack_http import (
     Request,
     block_actions,
@@ -16,8 +18,6 @@ from tests.slack_http import (
     find_button,
     plain_text_value,
     post,
-    sign,
-    signed_headers,
     slack_json,
     slash_command,
     static_select_value,
