@@ -275,23 +275,26 @@ def _render_next_deadlines(
 ) -> None:
     deadlines = Table(
         box=box.SIMPLE_HEAD,
+        show_edge=False,
+        collapse_padding=True,
         title=f"Next deadlines (as of {local(now, timezone)}, due times in {timezone})",
         title_justify="left",
     )
-    for column in ("code", "due", "time left"):
-        deadlines.add_column(column, no_wrap=True)
-    for column in ("submitted", "n/a", "missing", "of"):
-        deadlines.add_column(column, justify="right")
+    # fits 80 columns: the due time wraps (day, then hour) before a code or a count is cut
+    deadlines.add_column("code", no_wrap=True)
+    deadlines.add_column("due", min_width=11)
+    deadlines.add_column("time left", no_wrap=True)
+    for column in ("submitted", "n/a", "missing"):
+        deadlines.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     for line in overview.deadlines:
         due_at = line.record.due_at
         deadlines.add_row(
             line.record.deadline.code,
             _day_time(due_at, timezone),
             describe_time_left(due_at, now),
-            str(line.submitted),
+            f"{line.submitted} of {line.assigned}",
             str(line.not_applicable),
             f"[red]{line.missing}[/]" if line.missing else "0",
-            str(line.assigned),
         )
     if overview.deadlines:
         console.print(deadlines)

@@ -75,12 +75,12 @@ def test_status_shows_the_next_deadlines_with_their_counts(focal) -> None:
         result.output
     )
     table = rows(result.output)
-    # due 22 Sep 17:00 Hanoi: submitted 1 (long), missing 1 (minh), of 2
+    # due 22 Sep 17:00 Hanoi: submitted 1 (long) of 2, none excused, missing 1 (minh)
     assert table["JPNVN2026-TALKING-POINTS"][1:] == [
-        "22", "Sep", "2026", "17:00", "in", "19", "days", "1", "0", "1", "2",
+        "22", "Sep", "2026", "17:00", "in", "19", "days", "1", "of", "2", "0", "1",
     ]  # fmt: skip
-    assert table["SUMMIT49-INPUTS"][-4:] == ["0", "1", "1", "2"]  # minh excused, tuan missing
-    assert table["AMME19-BRIEF"][-4:] == ["0", "0", "1", "1"]
+    assert table["SUMMIT49-INPUTS"][-5:] == ["0", "of", "2", "1", "1"]  # minh excused, tuan missing
+    assert table["AMME19-BRIEF"][-5:] == ["0", "of", "1", "0", "1"]
     assert "VN-ANNUAL-REPORT-2026" not in table, "--next 3"
     assert "… and 2 more (focal agenda lists them all)." in result.output
     for flow in ("sync-calendar", "send-reminders", "send-digest"):
