@@ -130,8 +130,10 @@ def test_focal_serve_killed_while_sending_then_started_again_sends_each_reminder
     assert 4 <= cut_at < SIZE, "the kill did not land mid-run"
     assert claimed(engine), "the killed run left no claim: nothing was half-sent"
 
-    # 2. only focal serve is killed (kill -9), mid-run: the kernel tells its flow runner,
-    # which finishes the run under way and stops; nothing of it is left running
+    # 2. started again, its first run takes over the dead run's claims at once, looks up in
+    # Slack what may have been posted, and sends the rest. While it sends, only focal serve is
+    # killed (kill -9): the kernel tells its flow runner, which finishes the run under way and
+    # stops; nothing of it is left running
     with serving(tmp_path, env, log="serve-2.log") as second:
         [run] = start_runs(prefect_api, "send-reminders/focal", 1, now=_at(1))
         wait_until(lambda: len(slack.messages()) > cut_at, timeout=120, what="a post")
@@ -149,7 +151,7 @@ def test_focal_serve_killed_while_sending_then_started_again_sends_each_reminder
     runner_log = second.output()
     assert "stopping: no new flow runs; waiting for the runs under way" in runner_log
 
-    # started again after each kill, nothing was sent twice and nothing lost
+    # nothing was sent twice, nothing lost, nothing left claimed
     assert claimed(engine) == 0
     assert_one_message_each(engine, slack, people)
 
