@@ -9,6 +9,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+#: Seconds a new PostgreSQL connection may take before it fails.
+CONNECT_TIMEOUT = 10
+
 
 def build_engine(url: str, **kwargs: Any) -> Engine:  # noqa: ANN401
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
@@ -21,6 +24,14 @@ def build_engine(url: str, **kwargs: Any) -> Engine:  # noqa: ANN401
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    # A restarted server leaves every pooled connection dead: each is tried before use
+    # (pool_pre_ping) and replaced, so Focal carries on without a restart. A server that does
+    # not answer at all fails a connection within CONNECT_TIMEOUT seconds, not the kernel's
+    # minutes (unless the URL says otherwise).
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT} | kwargs.get(
+            "connect_args", {}
+        )
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -4,13 +4,17 @@
 own runner, which creates the deployments (``FLOW/focal``) with their schedules, polls the
 server for due runs and runs each in a process of its own. On SIGTERM or SIGINT it takes no
 new run, waits for the runs under way to finish (a delivery batch is never cut in half),
-then stops; the schedules are paused until the next start, so no backlog piles up.
+then stops; the schedules are paused until the next start, so no backlog piles up. When
+``focal serve`` was killed, its local Prefect server stops at the same moment: the runs under
+way still finish their work (the database records it), only their final state may not reach
+Prefect, and the runner ends without waiting for a server that is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
@@ -31,6 +35,8 @@ log = logging.getLogger("focal.serve")
 
 #: How long a stop waits for runs under way before it cancels them.
 DRAIN_SECONDS = 600.0
+#: How long the last calls to the Prefect server may take when stopping.
+STOP_SECONDS = 15.0
 #: Flow runs at once in one runner (two sends may overlap when one runs long).
 RUN_LIMIT = 4
 FLOWS: dict[str, Any] = {
@@ -78,8 +84,9 @@ async def serve_flows(
     deployments: list[RunnerDeployment],
     *,
     drain_seconds: float = DRAIN_SECONDS,
-) -> None:
-    """Run the flows on their schedules until SIGTERM or SIGINT."""
+) -> bool:
+    """Run the flows on their schedules until SIGTERM or SIGINT. Returns whether the stop
+    was clean (the runner told the Prefect server it stopped)."""
     runner = Runner(name="focal", pause_on_shutdown=True, limit=RUN_LIMIT)
     for deployment in deployments:
         await runner.aadd_deployment(deployment)
@@ -97,14 +104,24 @@ async def serve_flows(
     )
     if started in done:  # the runner ended by itself: let its error show
         started.result()
-        return
+        return True
     log.info("stopping: no new flow runs; waiting for the runs under way")
     left = await _drain(runner, drain_seconds)
     if left:
         log.warning("%d flow runs still running after %.0f s: cancelling them", left, drain_seconds)
-    await runner.astop()
-    await started
+    try:  # pausing the schedules needs the Prefect server; a local one may be gone already
+        await asyncio.wait_for(runner.astop(), STOP_SECONDS)
+        await asyncio.wait_for(started, STOP_SECONDS)
+    except Exception as error:  # noqa: BLE001 - said, then the process ends anyway
+        log.warning(
+            "flows stopped; the Prefect server did not answer (%s: %s), so the schedules "
+            "were not paused",
+            type(error).__name__,
+            error,
+        )
+        return False
     log.info("flows stopped")
+    return True
 
 
 def main() -> None:
@@ -117,9 +134,14 @@ def main() -> None:
     focal.propagate = False
     try:
         settings = Settings()
-        asyncio.run(serve_flows(settings, build_deployments(settings)))
+        clean = asyncio.run(serve_flows(settings, build_deployments(settings)))
     except KeyboardInterrupt:
         sys.exit(0)
+    if not clean:  # Prefect's threads may still be retrying a server that is gone: end here
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

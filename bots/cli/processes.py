@@ -3,12 +3,16 @@
 
 Each child runs in a session of its own, so a Ctrl-C in the terminal reaches only
 ``focal serve``, which then stops them in order: the runner first (it finishes the runs
-under way and reports them), the Prefect server last.
+under way and reports them), the Prefect server last. If ``focal serve`` itself is killed
+(SIGKILL, the out-of-memory killer), Linux sends each child SIGTERM (``PR_SET_PDEATHSIG``):
+none is left behind to serve flows or hold the Prefect database when it starts again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import http.client
 import logging
 import os
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
 log = logging.getLogger("focal.serve")
 
@@ -75,16 +79,44 @@ def _answers(port: int) -> bool:
         connection.close()
 
 
+#: ``prctl(PR_SET_PDEATHSIG, ...)``: a signal the kernel sends a process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """For ``Popen(preexec_fn=...)`` on Linux: the child gets SIGTERM when ``focal serve``
+    ends, however it ends; elsewhere None (the children then outlive a killed parent)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+    def arrange() -> None:  # runs in the child, between fork and exec
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arrange
+
+
 def _start(name: str, argv: list[str], env: Mapping[str, str]) -> Child:
-    process = subprocess.Popen(argv, env=dict(env), start_new_session=True)  # noqa: S603 - our own argv
+    process = subprocess.Popen(  # noqa: S603 - our own argv
+        argv,
+        env=dict(env),
+        start_new_session=True,
+        preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509 - only a prctl, no locks
+    )
     return Child(name, process)
 
 
 def start_prefect_server(
-    home: Path, *, timeout: float = SERVER_STARTUP_SECONDS
+    home: Path,
+    *,
+    timeout: float = SERVER_STARTUP_SECONDS,
+    settings: Mapping[str, str] | None = None,
 ) -> tuple[Child, str]:
-    """``prefect server start`` on a free loopback port, its home and SQLite under ``home``;
-    returns once its health endpoint answers, with the API URL."""
+    """``prefect server start`` on a free loopback port, its home and SQLite under ``home``
+    (and any other Prefect ``settings``); returns once its health endpoint answers, with the
+    API URL."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = os.environ | {
@@ -93,6 +125,7 @@ def start_prefect_server(
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",
     }
+    env |= settings or {}
     env.pop("PREFECT_API_URL", None)
     prefect = str(Path(sys.executable).with_name("prefect"))
     child = _start(

@@ -42,11 +42,13 @@ def test_prefect_yaml_deploys_the_same_flows_on_the_same_schedules() -> None:
     expected = {s.flow: s for s in flow_schedules(Settings().timezone)}
     found = {}
     for deployment in document["deployments"]:
-        path, name = deployment["entrypoint"].split(":")
-        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        # a module path: workers import the installed package, from any directory
+        path, name = deployment["entrypoint"].rsplit(".", 1)
+        module = importlib.import_module(path)
         flow_name = getattr(module, name).name
         [schedule] = deployment["schedules"]
         found[flow_name] = (schedule["cron"], schedule["timezone"])
         assert deployment["name"] == DEPLOYMENT
         assert deployment["work_pool"]["name"] == "focal"
+    assert document["pull"] == []  # nothing to fetch: the flows are installed
     assert found == {name: (s.cron, s.timezone) for name, s in expected.items()}
