@@ -262,7 +262,7 @@ def drive(
                     time.sleep(0.2)
             found = slack.ask("replies")
             after = app.ask("stats")
-    stats = {"server": during["server"], "lag": during["lag"], "gc": during["gc"]}
+    stats = {key: during[key] for key in ("server", "lag", "backlog", "gc", "profiles")}
     stats |= {"calls": after["calls"], "raised": after["raised"], "gc_all": after["gc"]}
     return Result(backend, sizes, warm + sent, clients.seconds, stats, found, {})
 
@@ -367,6 +367,13 @@ def print_result(r: Result, options: Options) -> None:
     table.add_row("in the app: ASGI call to answer", f"{len(server):,}", *_ms(server))
     table.add_row("in the app: event loop late to wake", f"{len(lag):,}", *_ms(lag))
     console.print(table)
+    depth = r.probe["backlog"]
+    if depth:
+        console.print(
+            f"  acknowledged, not yet done (the bot's backlog) while sending: "
+            f"median {percentile(depth, 0.5):,.0f}, max {max(depth):,}",
+            markup=False,
+        )
     print_app(r)
     print_replies(r)
     s = r.stored
@@ -399,6 +406,9 @@ def print_app(r: Result) -> None:
     console.print(table)
     for what, n in r.probe["raised"].items():
         console.print(f"  raised {n}x in a worker thread: {what}", markup=False)
+    for where, text in r.probe["profiles"].items():
+        console.print(f"{r.backend}: cProfile of the {where}, measured phase", markup=False)
+        console.print(text, markup=False, highlight=False)
 
 
 def print_replies(r: Result) -> None:
@@ -460,6 +470,14 @@ def main(  # noqa: PLR0917 - typer passes the options by name
             help="The app process's sys.setswitchinterval, ms (0: Python's default, 5 ms)."
         ),
     ] = 0,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="cProfile the app's event loop and its service calls in the measured phase "
+            "(prints the top entries; slows the app down: compare figures without it).",
+        ),
+    ] = False,
     quick: Annotated[
         bool, typer.Option("--quick", help="10,000 submissions, 20 requests per client.")
     ] = False,
@@ -491,6 +509,7 @@ def main(  # noqa: PLR0917 - typer passes the options by name
         tuning={
             "threads": threads,
             "switch_interval": switch_interval,
+            "profile": float(profile),
         },
     )
     specs = _databases(database)

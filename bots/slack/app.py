@@ -2,7 +2,9 @@
 
 Every HTTP request is verified by Bolt (signature and its 5-minute window) before any listener
 runs; a request replayed inside that window is refused as well. Listeners ``ack()`` at once (the
-answer Slack waits for never waits on the database) and leave the rest to ``FocalBot``.
+answer Slack waits for never waits on the database), hand the rest to ``FocalBot``'s backlog and
+return: Bolt answers as soon as the listener returns (``process_before_response``), rather than
+looking every 10 ms whether a listener running beside it has acknowledged yet.
 """
 
 from __future__ import annotations
@@ -14,14 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.listeners import FocalBot
+from bots.slack.listeners import SLACK_TIMEOUT, FocalBot, slack_retries
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.views import NOT_APPLICABLE_VIEW, SUBMIT_VIEW
 
@@ -29,7 +26,6 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from slack_bolt.context.ack.async_ack import AsyncAck
-    from slack_bolt.context.respond.async_respond import AsyncRespond
     from slack_bolt.request.async_request import AsyncBoltRequest
 
     from config.wiring import App
@@ -65,27 +61,37 @@ def build_web_client(focal: App) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        timeout=SLACK_TIMEOUT,
+        retry_handlers=slack_retries(),
     )
 
 
-def build_bolt_app(focal: App, *, client: AsyncWebClient | None = None) -> AsyncApp:
+class FocalSlackApp(AsyncApp):
+    """Bolt's app, with the bot behind its listeners (``close`` at shutdown)."""
+
+    bot: FocalBot
+
+    async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a deadline for the backlog
+        """Let acknowledged work finish (within ``timeout`` seconds), then let go of Slack."""
+        await self.bot.close(timeout)
+
+
+def build_bolt_app(focal: App, *, client: AsyncWebClient | None = None) -> FocalSlackApp:
     """The Bolt app for this office. Needs ``SLACK_SIGNING_SECRET`` and ``SLACK_BOT_TOKEN``."""
     settings = focal.settings
     if settings.slack_signing_secret is None or settings.slack_bot_token is None:
         raise ValueError("the Slack app needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
-    app = AsyncApp(
-        client=client or build_web_client(focal),
+    client = client or build_web_client(focal)
+    app = FocalSlackApp(
+        client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        process_before_response=False,  # the ack goes out before the rest of the work
+        # The listeners return right after ack(), the rest queued in the bot's backlog: the
+        # answer leaves when they return, not at Bolt's next 10 ms look for an ack.
+        process_before_response=True,
         logger=log,
     )
-    _listen(app, FocalBot(focal))
+    app.bot = FocalBot(focal, client)
+    _listen(app, app.bot)
     return app
 
 
@@ -107,25 +113,18 @@ def _listen(app: AsyncApp, bot: FocalBot) -> None:
         return await next()
 
     @app.command(bot.cmd)
-    async def on_command(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def on_command(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await bot.on_command(body, client, respond)
+        bot.backlog.add(bot.on_command, body)
 
-    async def on_button(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def on_button(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await bot.on_button(body, client, respond)
+        bot.backlog.add(bot.on_button, body)
 
     for action_id in (SUBMIT_ACTION, SNOOZE_ACTION, NOT_APPLICABLE_ACTION):
         app.action(action_id)(on_button)
 
-    @app.view(SUBMIT_VIEW)
-    async def on_submit_view(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await bot.on_submit_view(ack, body, client)
-
-    @app.view(NOT_APPLICABLE_VIEW)
-    async def on_na_view(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await bot.on_not_applicable_view(ack, body, client)
+    # A modal's answer waits for its write: a refusal is shown in the form (a few ms; the
+    # backlog keeps the worker threads' queue short, so it never waits behind a burst).
+    app.view(SUBMIT_VIEW)(bot.on_submit_view)
+    app.view(NOT_APPLICABLE_VIEW)(bot.on_not_applicable_view)

@@ -1,10 +1,10 @@
 """What the ``/focal`` app does after each acknowledgement: answer commands, buttons and modals.
 
-``FocalBot``'s methods run after the listener's ``ack()``: they call the services in worker
-threads (the event loop keeps serving other requests), and reply through the request's
-``response_url`` (ephemeral) or, after a modal, in a direct message. A submission is committed
-before its receipt is sent. When the database cannot be reached the person is told that nothing
-was recorded.
+``FocalBot``'s methods run after the listener's ``ack()``, as jobs of its ``Backlog``: they call
+the services in worker threads (the event loop keeps serving other requests), and reply through
+the request's ``response_url`` (ephemeral) or, after a modal, in a direct message, over one
+HTTP session kept for the process. A submission is committed before its receipt is sent. When
+the database cannot be reached the person is told that nothing was recorded.
 """
 
 from __future__ import annotations
@@ -16,10 +16,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bots.slack.backlog import Backlog
 from bots.slack.feed_links import calendar_text
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.replies import (
@@ -64,6 +72,7 @@ from services.people import match_slack_user, person_by_slack_id
 from services.reminders import remind_tomorrow
 from services.submissions import (
     Problem,
+    Receipt,
     Submission,
     SubmissionRefusedError,
     check_submittable,
@@ -75,7 +84,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from slack_bolt.context.ack.async_ack import AsyncAck
-    from slack_bolt.context.respond.async_respond import AsyncRespond
     from slack_sdk.web.async_client import AsyncWebClient
 
     from config.wiring import App
@@ -89,6 +97,18 @@ T = TypeVar("T")
 
 #: The database could not be reached (or its pool is exhausted): nothing was written.
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
+#: Seconds a reply to Slack may take (Web API calls and response URLs alike).
+SLACK_TIMEOUT = 10
+
+
+def slack_retries() -> list[Any]:
+    """Retries on lost connections, 429 and 5xx: nothing Focal sends would harm twice (views,
+    ephemeral replies, receipts)."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +138,15 @@ def _plain(text: str) -> str:
 
 
 class FocalBot:
-    """The listeners' shared state: the application and a cache of no one."""
+    """The listeners' shared state: the application, the Web API client, the work still to do
+    after acknowledgements, and one HTTP session for everything sent to Slack."""
 
-    def __init__(self, focal: App) -> None:
+    def __init__(self, focal: App, client: AsyncWebClient) -> None:
         self.focal = focal
+        self.client = client
         self.cmd = focal.settings.slack_command
+        self.backlog = Backlog()
+        self._session: aiohttp.ClientSession | None = None
         # Few workers on purpose: the services are Python CPU work under the GIL, and every
         # extra busy thread delays the event loop's acknowledgements. SQLite writes one at a
         # time anyway; PostgreSQL gets a second worker to overlap its round trips.
@@ -139,12 +163,43 @@ class FocalBot:
     def now(self) -> Any:  # noqa: ANN401 - datetime, read at the edge
         return self.focal.clock.now()
 
-    async def who(self, user_id: str, client: AsyncWebClient) -> Asker:
+    def session(self) -> aiohttp.ClientSession:
+        """The process's HTTP session to Slack, opened on first use (it needs the running loop);
+        the Web API client shares it: one pool of kept-alive connections."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT)
+            )
+            self.client.session = self._session
+        return self._session
+
+    def api(self) -> AsyncWebClient:
+        """The Web API client, on the shared session."""
+        self.session()
+        return self.client
+
+    async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a deadline for the backlog
+        """Finish the acknowledged work (within ``timeout`` seconds), then close the session."""
+        await self.backlog.finish(timeout)
+        if self._session is not None:
+            await self._session.close()
+            self.client.session = None
+
+    async def respond(self, url: str, text: str, **fields: Any) -> None:  # noqa: ANN401
+        """An ephemeral reply at a request's ``response_url``."""
+        hook = AsyncWebhookClient(
+            url, timeout=SLACK_TIMEOUT, session=self.session(), retry_handlers=slack_retries()
+        )
+        answer = await hook.send_dict({"text": text, "response_type": "ephemeral", **fields})
+        if answer.status_code != 200:  # noqa: PLR2004
+            log.warning("Slack refused a reply at a response URL: %s", answer.status_code)
+
+    async def who(self, user_id: str) -> Asker:
         person = await self.run(person_by_slack_id, user_id, uow=self.focal.uow())
         locale = None
         if person is None:
             try:
-                info = await client.users_info(user=user_id, include_locale=True)
+                info = await self.api().users_info(user=user_id, include_locale=True)
             except SlackApiError:
                 info = None
             user: dict[str, Any] = (info.get("user") if info else None) or {}
@@ -158,30 +213,27 @@ class FocalBot:
 
     # ------------------------------------------------------------- commands
 
-    async def on_command(
-        self, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def on_command(self, body: dict[str, Any]) -> None:
         """After the ack: work out the answer, and send it to the command's response URL."""
         command = parse_command(body.get("text") or "")
         language = Language.EN.value
         try:
-            asker = await self.who(body["user_id"], client)
+            asker = await self.who(body["user_id"])
             language = asker.language
-            reply = await self.answer(command, asker, body, client)
+            reply = await self.answer(command, asker, body)
         except DATABASE_DOWN:
             reply = phrase("database_down", language)
         except Exception:
             log.exception("/focal failed")
             reply = phrase("failed", language)
         if reply:
-            await respond(text=reply, response_type="ephemeral")
+            await self.respond(body["response_url"], reply)
 
     async def answer(
         self,
         command: Command | CommandError,
         asker: Asker,
         body: dict[str, Any],
-        client: AsyncWebClient,
     ) -> str | None:
         language = asker.language
         if isinstance(command, CommandError):
@@ -193,7 +245,7 @@ class FocalBot:
             person = _known(asker)
             if isinstance(command, Calendar):
                 return await self.calendar(command, asker, person)
-            return await self.personal(command, asker, person, body, client)
+            return await self.personal(command, asker, person, body)
         except SubmissionRefusedError as refused:
             return self.refusal(refused, asker, code or "")
 
@@ -216,7 +268,6 @@ class FocalBot:
         asker: Asker,
         person: Person,
         body: dict[str, Any],
-        client: AsyncWebClient,
     ) -> str | None:
         """The subcommands that need to know who is asking."""
         handle, language = person.handle, asker.language
@@ -244,9 +295,7 @@ class FocalBot:
             )
             return not_applicable_text(code, language=language)
         if isinstance(command, Submit) and (command.text is None or command.code is None):
-            return await self.open_submit_modal(
-                asker, command.code, body["trigger_id"], client, body
-            )
+            return await self.open_submit_modal(asker, command.code, body["trigger_id"], body)
         if isinstance(command, Submit) and command.code and command.text:
             return await self.submit_text(asker, command.code, command.text)
         return None  # Help, Calendar: answered before
@@ -291,7 +340,6 @@ class FocalBot:
         asker: Asker,
         code: str | None,
         trigger_id: str,
-        client: AsyncWebClient,
         body: dict[str, Any],
     ) -> str | None:
         handle = _known(asker).handle
@@ -315,14 +363,14 @@ class FocalBot:
             chosen=chosen,
             private_metadata=metadata(channel=channel, language=asker.language),
         )
-        await client.views_open(trigger_id=trigger_id, view=view)
+        await self.api().views_open(trigger_id=trigger_id, view=view)
         return None
 
     # -------------------------------------------------------------- modals
 
-    async def on_submit_view(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def on_submit_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Checked, written, then answered (a refusal shows in the form); the receipt follows
+        in a direct message, after the answer."""
         view = body["view"]
         language = read_metadata(view).get("language", Language.EN.value)
         chosen = state_value(view, DEADLINE)
@@ -343,7 +391,7 @@ class FocalBot:
         choice = Choice.parse(chosen)
         user_id = body["user"]["id"]
         try:
-            asker = await self.who(user_id, client)
+            asker = await self.who(user_id)
             person = _known(asker)
             receipt = await self.run(
                 record_submission,
@@ -367,22 +415,26 @@ class FocalBot:
             await ack(response_action="errors", errors={TEXT: phrase("database_down", language)})
             return
         await ack()
-        owner_name = person.name
+        self.backlog.add(self.send_receipt, user_id, receipt, asker.language, person.name)
+
+    async def send_receipt(
+        self, user_id: str, receipt: Receipt, language: str, actor_name: str
+    ) -> None:
+        owner_name = actor_name
         if receipt.on_behalf:
             owner_name = await self.run(self._name_of, receipt.person)
-        await client.chat_postMessage(
-            channel=user_id,
-            text=receipt_text(receipt, language=asker.language, owner_name=owner_name),
-        )
+        await self.post(user_id, receipt_text(receipt, language=language, owner_name=owner_name))
+
+    async def post(self, user_id: str, text: str) -> None:
+        """A direct message (the bot's conversation with ``user_id``)."""
+        await self.api().chat_postMessage(channel=user_id, text=text)
 
     def _name_of(self, handle: str) -> str:
         with self.focal.uow() as uow:
             person = uow.roster.roster().people.get(handle)
         return person.name if person else handle
 
-    async def on_not_applicable_view(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def on_not_applicable_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         data = read_metadata(view)
         language, code = data.get("language", Language.EN.value), data.get("code", "")
@@ -394,7 +446,7 @@ class FocalBot:
             return
         user_id = body["user"]["id"]
         try:
-            asker = await self.who(user_id, client)
+            asker = await self.who(user_id)
             done = await self.run(
                 declare_not_applicable,
                 code,
@@ -413,28 +465,24 @@ class FocalBot:
             await ack(response_action="errors", errors={REASON: phrase("database_down", language)})
             return
         await ack()
-        await client.chat_postMessage(
-            channel=user_id, text=not_applicable_text(done, language=asker.language)
-        )
+        self.backlog.add(self.post, user_id, not_applicable_text(done, language=asker.language))
 
     # ------------------------------------------------------------- buttons
 
-    async def on_button(
-        self, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def on_button(self, body: dict[str, Any]) -> None:
         action = body["actions"][0]
         code, kind = str(action.get("value") or ""), action["action_id"]
         language = Language.EN.value
 
         async def reply(text: str) -> None:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+            await self.respond(body["response_url"], text, replace_original=False)
 
         try:
-            asker = await self.who(body["user"]["id"], client)
+            asker = await self.who(body["user"]["id"])
             language = asker.language
             handle = _known(asker).handle
             if kind == SUBMIT_ACTION:
-                text = await self.open_submit_modal(asker, code, body["trigger_id"], client, body)
+                text = await self.open_submit_modal(asker, code, body["trigger_id"], body)
                 if text:
                     await reply(text)
             elif kind == SNOOZE_ACTION:
@@ -457,7 +505,7 @@ class FocalBot:
                     language=language,
                     private_metadata=metadata(code=code, channel=channel, language=language),
                 )
-                await client.views_open(trigger_id=body["trigger_id"], view=view)
+                await self.api().views_open(trigger_id=body["trigger_id"], view=view)
         except SubmissionRefusedError as refused:
             await reply(
                 refusal_text(

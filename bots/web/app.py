@@ -25,15 +25,17 @@ from bots.web.feeds import feed_routes
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from slack_bolt.async_app import AsyncApp
     from starlette.requests import Request
 
+    from bots.slack.app import FocalSlackApp
     from config.wiring import App
 
 log = logging.getLogger("focal.web")
 
 #: How long /healthz waits for the database before it says it is unreachable.
 HEALTH_TIMEOUT = 3.0
+#: How long a stopping app lets acknowledged Slack requests finish (their replies, receipts).
+FINISH_TIMEOUT = 30.0
 
 
 def _database_state(focal: App) -> str:
@@ -42,7 +44,7 @@ def _database_state(focal: App) -> str:
     return "ok"
 
 
-def build_web_app(focal: App, *, bolt: AsyncApp | None = None) -> Starlette:
+def build_web_app(focal: App, *, bolt: FocalSlackApp | None = None) -> Starlette:
     """The ASGI app. Without ``bolt`` (Slack not configured) the Slack endpoint answers 503."""
     handler = AsyncSlackRequestHandler(bolt) if bolt is not None else None
 
@@ -73,6 +75,8 @@ def build_web_app(focal: App, *, bolt: AsyncApp | None = None) -> Starlette:
         gc.collect()
         gc.freeze()
         yield
+        if bolt is not None:  # what Slack was told is under way gets done
+            await bolt.close(FINISH_TIMEOUT)
 
     return Starlette(
         lifespan=lifespan,
