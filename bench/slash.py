@@ -49,6 +49,7 @@ from bench.reminders import (
     print_machine,
     source_state,
 )
+from bench.slash_app import serve_app
 from bench.slash_world import (
     SECRET,
     Child,
@@ -57,7 +58,6 @@ from bench.slash_world import (
     count_submissions,
     load_world,
     owed,
-    serve_app,
     serve_standin,
     store_submissions,
     submission_texts,
@@ -262,7 +262,10 @@ def drive(
                     time.sleep(0.2)
             found = slack.ask("replies")
             after = app.ask("stats")
-    stats = {key: during[key] for key in ("server", "lag", "backlog", "gc", "profiles")}
+    stats = {key: during[key] for key in ("server", "lag", "backlog", "gc", "cpu")}
+    stats["profiles"] = during["profiles"] | {
+        where: text for where, text in after["profiles"].items() if where != "event loop"
+    }
     stats |= {"calls": after["calls"], "raised": after["raised"], "gc_all": after["gc"]}
     return Result(backend, sizes, warm + sent, clients.seconds, stats, found, {})
 
@@ -367,6 +370,13 @@ def print_result(r: Result, options: Options) -> None:
     table.add_row("in the app: ASGI call to answer", f"{len(server):,}", *_ms(server))
     table.add_row("in the app: event loop late to wake", f"{len(lag):,}", *_ms(lag))
     console.print(table)
+    cpu, n = r.probe["cpu"], len(server)
+    console.print(
+        f"  CPU in the app process while sending: event loop's thread {cpu['loop']:.2f} s "
+        f"({cpu['loop'] / max(1, n) * 1000:.2f} ms a request), whole process "
+        f"{cpu['process']:.2f} s, in {cpu['wall']:.2f} s",
+        markup=False,
+    )
     depth = r.probe["backlog"]
     if depth:
         console.print(
@@ -401,11 +411,11 @@ def print_app(r: Result) -> None:
                           *_ms(pauses), f"{sum(pauses):.2f}")  # fmt: skip
     calls = sorted(r.probe["calls"].items(), key=lambda item: -sum(item[1]))
     for name, seconds in calls:
-        table.add_row(f"worker thread: {name}", f"{len(seconds):,}", *_ms(seconds),
+        table.add_row(f"service call: {name}", f"{len(seconds):,}", *_ms(seconds),
                       f"{sum(seconds):.2f}")  # fmt: skip
     console.print(table)
     for what, n in r.probe["raised"].items():
-        console.print(f"  raised {n}x in a worker thread: {what}", markup=False)
+        console.print(f"  raised {n}x in a service call: {what}", markup=False)
     for where, text in r.probe["profiles"].items():
         console.print(f"{r.backend}: cProfile of the {where}, measured phase", markup=False)
         console.print(text, markup=False, highlight=False)
@@ -461,8 +471,15 @@ def main(  # noqa: PLR0917 - typer passes the options by name
     think: Annotated[
         float, typer.Option(help="Mean pause between one client's requests, ms (0: none).")
     ] = 0,
+    processes: Annotated[
+        int, typer.Option(help="The app's service worker processes (0: the app's own choice).")
+    ] = 0,
     threads: Annotated[
-        int, typer.Option(help="Worker threads of the app's event loop (0: asyncio's default).")
+        int,
+        typer.Option(
+            help="Run the services in this many threads of the app's process instead of worker "
+            "processes (0: no; 1 or 2: as before worker processes)."
+        ),
     ] = 0,
     switch_interval: Annotated[
         float,
@@ -507,6 +524,7 @@ def main(  # noqa: PLR0917 - typer passes the options by name
         think=think / 1000,
         pace=pace,
         tuning={
+            "processes": processes,
             "threads": threads,
             "switch_interval": switch_interval,
             "profile": float(profile),

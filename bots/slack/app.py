@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack.listeners import SLACK_TIMEOUT, FocalBot, slack_retries
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.views import NOT_APPLICABLE_VIEW, SUBMIT_VIEW
+from bots.slack.workers import ProcessWorkers
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from slack_bolt.context.ack.async_ack import AsyncAck
     from slack_bolt.request.async_request import AsyncBoltRequest
 
+    from bots.slack.workers import ServiceWorkers
     from config.wiring import App
 
 log = logging.getLogger("focal.slack")
@@ -67,17 +69,32 @@ def build_web_client(focal: App) -> AsyncWebClient:
 
 
 class FocalSlackApp(AsyncApp):
-    """Bolt's app, with the bot behind its listeners (``close`` at shutdown)."""
+    """Bolt's app, with the bot behind its listeners (``start_workers`` before serving, ``close`` at
+    shutdown)."""
 
     bot: FocalBot
+
+    async def start_workers(self) -> None:
+        """Start the service workers (they connect to the database) before the first request."""
+        await self.bot.workers.start()
 
     async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a deadline for the backlog
         """Let acknowledged work finish (within ``timeout`` seconds), then let go of Slack."""
         await self.bot.close(timeout)
 
 
-def build_bolt_app(focal: App, *, client: AsyncWebClient | None = None) -> FocalSlackApp:
-    """The Bolt app for this office. Needs ``SLACK_SIGNING_SECRET`` and ``SLACK_BOT_TOKEN``."""
+def default_workers(focal: App) -> ProcessWorkers:
+    """Worker processes for the services: one on SQLite (it writes one transaction at a time),
+    two on PostgreSQL (one works while the other waits for the server)."""
+    sqlite = focal.engine.dialect.name == "sqlite"
+    return ProcessWorkers(focal.settings, processes=1 if sqlite else 2)
+
+
+def build_bolt_app(
+    focal: App, *, client: AsyncWebClient | None = None, workers: ServiceWorkers | None = None
+) -> FocalSlackApp:
+    """The Bolt app for this office. Needs ``SLACK_SIGNING_SECRET`` and ``SLACK_BOT_TOKEN``.
+    The services run in ``workers`` (default: worker processes, see ``bots.slack.workers``)."""
     settings = focal.settings
     if settings.slack_signing_secret is None or settings.slack_bot_token is None:
         raise ValueError("the Slack app needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
@@ -90,7 +107,7 @@ def build_bolt_app(focal: App, *, client: AsyncWebClient | None = None) -> Focal
         process_before_response=True,
         logger=log,
     )
-    app.bot = FocalBot(focal, client)
+    app.bot = FocalBot(focal, client, workers or default_workers(focal))
     _listen(app, app.bot)
     return app
 

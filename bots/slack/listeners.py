@@ -9,12 +9,9 @@ the database cannot be reached the person is told that nothing was recorded.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -24,8 +21,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bots.slack.backlog import Backlog
 from bots.slack.feed_links import calendar_text
@@ -53,6 +48,7 @@ from bots.slack.views import (
     state_value,
     submit_modal,
 )
+from bots.slack.workers import DATABASE_DOWN
 from core.commands import (
     MAX_REASON,
     MAX_TEXT,
@@ -68,7 +64,7 @@ from core.commands import (
 from core.model import Language
 from services.deadlines import my_deadlines, submittable
 from services.feed_access import feed_access
-from services.people import match_slack_user, person_by_slack_id
+from services.people import match_slack_user, person_by_slack_id, person_name
 from services.reminders import remind_tomorrow
 from services.submissions import (
     Problem,
@@ -86,17 +82,14 @@ if TYPE_CHECKING:
     from slack_bolt.context.ack.async_ack import AsyncAck
     from slack_sdk.web.async_client import AsyncWebClient
 
+    from bots.slack.workers import ServiceWorkers
     from config.wiring import App
     from core.commands import Command
     from core.model import Person
 
 log = logging.getLogger("focal.slack")
 
-P = ParamSpec("P")
 T = TypeVar("T")
-
-#: The database could not be reached (or its pool is exhausted): nothing was written.
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 #: Seconds a reply to Slack may take (Web API calls and response URLs alike).
 SLACK_TIMEOUT = 10
 
@@ -138,27 +131,21 @@ def _plain(text: str) -> str:
 
 
 class FocalBot:
-    """The listeners' shared state: the application, the Web API client, the work still to do
-    after acknowledgements, and one HTTP session for everything sent to Slack."""
+    """The listeners' shared state: the application, the Web API client, the workers that run
+    the services, the work still to do after acknowledgements, and one HTTP session for
+    everything sent to Slack."""
 
-    def __init__(self, focal: App, client: AsyncWebClient) -> None:
+    def __init__(self, focal: App, client: AsyncWebClient, workers: ServiceWorkers) -> None:
         self.focal = focal
         self.client = client
+        self.workers = workers
         self.cmd = focal.settings.slack_command
         self.backlog = Backlog()
         self._session: aiohttp.ClientSession | None = None
-        # Few workers on purpose: the services are Python CPU work under the GIL, and every
-        # extra busy thread delays the event loop's acknowledgements. SQLite writes one at a
-        # time anyway; PostgreSQL gets a second worker to overlap its round trips.
-        sqlite = focal.engine.dialect.name == "sqlite"
-        self.executor = ThreadPoolExecutor(
-            max_workers=1 if sqlite else 2, thread_name_prefix="focal-bot"
-        )
 
-    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """A service call, in a worker thread: the event loop keeps serving others."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:  # noqa: ANN401
+        """A service call (its ``uow=`` added), in a worker: the event loop serves others."""
+        return await self.workers.call(fn, *args, **kwargs)
 
     def now(self) -> Any:  # noqa: ANN401 - datetime, read at the edge
         return self.focal.clock.now()
@@ -179,11 +166,13 @@ class FocalBot:
         return self.client
 
     async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a deadline for the backlog
-        """Finish the acknowledged work (within ``timeout`` seconds), then close the session."""
+        """Finish the acknowledged work (within ``timeout`` seconds), then close the session and
+        stop the workers."""
         await self.backlog.finish(timeout)
         if self._session is not None:
             await self._session.close()
             self.client.session = None
+        await self.workers.close()
 
     async def respond(self, url: str, text: str, **fields: Any) -> None:  # noqa: ANN401
         """An ephemeral reply at a request's ``response_url``."""
@@ -195,7 +184,7 @@ class FocalBot:
             log.warning("Slack refused a reply at a response URL: %s", answer.status_code)
 
     async def who(self, user_id: str) -> Asker:
-        person = await self.run(person_by_slack_id, user_id, uow=self.focal.uow())
+        person = await self.run(person_by_slack_id, user_id)
         locale = None
         if person is None:
             try:
@@ -206,7 +195,7 @@ class FocalBot:
             locale = user.get("locale")
             email = (user.get("profile") or {}).get("email")
             if email:
-                person = await self.run(match_slack_user, user_id, email, uow=self.focal.uow())
+                person = await self.run(match_slack_user, user_id, email)
         if person is None:
             return Asker(user_id, None, _language(locale), self.focal.settings.timezone)
         return Asker(user_id, person, person.language.value, person.timezone)
@@ -251,9 +240,7 @@ class FocalBot:
 
     async def calendar(self, command: Calendar, asker: Asker, person: Person) -> str:
         """The private feed links: issued on first asking, replaced on ``reset``."""
-        access = await self.run(
-            feed_access, person.handle, reset=command.reset, uow=self.focal.uow(), now=self.now()
-        )
+        access = await self.run(feed_access, person.handle, reset=command.reset, now=self.now())
         return calendar_text(
             access,
             language=asker.language,
@@ -272,13 +259,13 @@ class FocalBot:
         """The subcommands that need to know who is asking."""
         handle, language = person.handle, asker.language
         if isinstance(command, ListDeadlines):
-            mine = await self.run(my_deadlines, handle, uow=self.focal.uow(), now=self.now())
+            mine = await self.run(my_deadlines, handle, now=self.now())
             return deadlines_text(mine, language=language, timezone=asker.timezone, now=self.now())
         if isinstance(command, Status):
             return await self.run(
                 status_text,
                 command.code,
-                self.focal,
+                now=self.now(),
                 actor=handle,
                 language=language,
                 timezone=asker.timezone,
@@ -290,7 +277,6 @@ class FocalBot:
                 command.code,
                 actor=handle,
                 reason=command.reason,
-                uow=self.focal.uow(),
                 now=self.now(),
             )
             return not_applicable_text(code, language=language)
@@ -311,13 +297,11 @@ class FocalBot:
         person = _known(asker)
         submission = Submission(deadline=code, text=text, actor=person.handle)
         try:
-            receipt = await self.run(
-                record_submission, submission, uow=self.focal.uow(), now=self.now()
-            )
+            receipt = await self.run(record_submission, submission, now=self.now())
         except SubmissionRefusedError as refused:
             if refused.problem is not Problem.NOT_ASSIGNED:
                 raise
-            items = await self.run(submittable, person.handle, uow=self.focal.uow(), now=self.now())
+            items = await self.run(submittable, person.handle, now=self.now())
             same = [i for i in items if i.code.casefold() == code.casefold() and i.on_behalf]
             if not same:
                 raise
@@ -329,7 +313,6 @@ class FocalBot:
             receipt = await self.run(
                 record_submission,
                 replace(submission, person=same[0].owner),
-                uow=self.focal.uow(),
                 now=self.now(),
             )
             return receipt_text(receipt, language=asker.language, owner_name=same[0].owner_name)
@@ -343,14 +326,12 @@ class FocalBot:
         body: dict[str, Any],
     ) -> str | None:
         handle = _known(asker).handle
-        items = await self.run(submittable, handle, uow=self.focal.uow(), now=self.now())
+        items = await self.run(submittable, handle, now=self.now())
         chosen = None
         if code is not None:
             match = [i for i in items if i.code.casefold() == code.casefold()]
             if not match:  # say why it cannot be submitted
-                await self.run(
-                    check_submittable, code, actor=handle, uow=self.focal.uow(), now=self.now()
-                )
+                await self.run(check_submittable, code, actor=handle, now=self.now())
                 return phrase("nothing_to_submit", asker.language, cmd=self.cmd)
             first = match[0]
             chosen = Choice(first.code, first.owner if first.on_behalf else None)
@@ -402,7 +383,6 @@ class FocalBot:
                     person=choice.owner,
                     links=(link,) if link else (),
                 ),
-                uow=self.focal.uow(),
                 now=self.now(),
             )
         except SubmissionRefusedError as refused:
@@ -422,17 +402,12 @@ class FocalBot:
     ) -> None:
         owner_name = actor_name
         if receipt.on_behalf:
-            owner_name = await self.run(self._name_of, receipt.person)
+            owner_name = await self.run(person_name, receipt.person)
         await self.post(user_id, receipt_text(receipt, language=language, owner_name=owner_name))
 
     async def post(self, user_id: str, text: str) -> None:
         """A direct message (the bot's conversation with ``user_id``)."""
         await self.api().chat_postMessage(channel=user_id, text=text)
-
-    def _name_of(self, handle: str) -> str:
-        with self.focal.uow() as uow:
-            person = uow.roster.roster().people.get(handle)
-        return person.name if person else handle
 
     async def on_not_applicable_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
@@ -452,7 +427,6 @@ class FocalBot:
                 code,
                 actor=_known(asker).handle,
                 reason=reason,
-                uow=self.focal.uow(),
                 now=self.now(),
             )
         except SubmissionRefusedError as refused:
@@ -490,15 +464,12 @@ class FocalBot:
                     remind_tomorrow,
                     code,
                     handle=handle,
-                    uow=self.focal.uow(),
                     policy=self.focal.policy(),
                     now=self.now(),
                 )
                 await reply(snoozed_text(code, at, language=language, timezone=asker.timezone))
             elif kind == NOT_APPLICABLE_ACTION:
-                code = await self.run(
-                    check_submittable, code, actor=handle, uow=self.focal.uow(), now=self.now()
-                )
+                code = await self.run(check_submittable, code, actor=handle, now=self.now())
                 channel = (body.get("channel") or {}).get("id")
                 view = not_applicable_modal(
                     code,

@@ -72,6 +72,8 @@ def build_web_app(focal: App, *, bolt: FocalSlackApp | None = None) -> Starlette
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # What is built at start-up lives as long as the process: keep the collector off it,
         # so that its full passes (which stop every request) stay short.
+        if bolt is not None:  # the service workers up and connected before the first request
+            await bolt.start_workers()
         gc.collect()
         gc.freeze()
         yield
