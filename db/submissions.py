@@ -19,7 +19,6 @@ from db.models import (
     PersonRow,
     SubmissionRow,
 )
-from db.repositories import latest_versions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -151,7 +150,15 @@ class SubmissionRepository:
 
     def assignments_of(self, handle: str) -> list[OwnAssignment]:
         """The active assignments of ``handle`` on deadlines still on the calendar."""
-        latest = latest_versions()
+        # Each of this person's assignments' latest version, found through the (assignment,
+        # version) index: not a GROUP BY over every submission stored.
+        older = aliased(SubmissionRow)
+        latest = (
+            select(func.max(older.version))
+            .where(older.assignment_id == AssignmentRow.id)
+            .correlate(AssignmentRow)
+            .scalar_subquery()
+        )
         query = (
             select(
                 DeadlineRow.code,
@@ -173,11 +180,10 @@ class SubmissionRepository:
             .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
             .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
             .outerjoin(MeetingRow, DeadlineRow.meeting_id == MeetingRow.id)
-            .outerjoin(latest, latest.c.assignment_id == AssignmentRow.id)
             .outerjoin(
                 SubmissionRow,
                 (SubmissionRow.assignment_id == AssignmentRow.id)
-                & (SubmissionRow.version == latest.c.version),
+                & (SubmissionRow.version == latest),
             )
             .where(
                 PersonRow.handle == handle,

@@ -22,6 +22,7 @@ from bots.slack.listeners import SLACK_TIMEOUT, FocalBot, slack_retries
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.views import NOT_APPLICABLE_VIEW, SUBMIT_VIEW
 from bots.slack.workers import ProcessWorkers
+from core.commands import Submit, parse_command
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -36,6 +37,8 @@ log = logging.getLogger("focal.slack")
 
 #: How long Slack accepts a request's timestamp; a signature seen within it is a replay.
 REPLAY_WINDOW = 5 * 60 + 30
+#: Longer than any ``/focal submit CODE`` (codes are short), shorter than any with a text.
+MODAL_COMMAND_MAX = 200
 
 
 class ReplayGuard:
@@ -112,6 +115,20 @@ def build_bolt_app(
     return app
 
 
+#: The buttons that open a modal (with a trigger id valid for 3 seconds).
+MODAL_ACTIONS = frozenset({SUBMIT_ACTION, NOT_APPLICABLE_ACTION})
+
+
+def opens_modal(text: str) -> bool:
+    """Whether ``/focal text`` opens the submit modal (``submit`` or ``submit CODE``): its work
+    goes first, since the trigger id expires 3 seconds after the command. Only short texts are
+    parsed (a command with an input's text never opens one), keeping the answer quick."""
+    if len(text) > MODAL_COMMAND_MAX:
+        return False
+    command = parse_command(text)
+    return isinstance(command, Submit) and command.text is None
+
+
 def _listen(app: AsyncApp, bot: FocalBot) -> None:
     guard = ReplayGuard()
 
@@ -132,11 +149,12 @@ def _listen(app: AsyncApp, bot: FocalBot) -> None:
     @app.command(bot.cmd)
     async def on_command(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        bot.backlog.add(bot.on_command, body)
+        bot.backlog.add(bot.on_command, body, urgent=opens_modal(body.get("text") or ""))
 
     async def on_button(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        bot.backlog.add(bot.on_button, body)
+        action = body["actions"][0]["action_id"]
+        bot.backlog.add(bot.on_button, body, urgent=action in MODAL_ACTIONS)
 
     for action_id in (SUBMIT_ACTION, SNOOZE_ACTION, NOT_APPLICABLE_ACTION):
         app.action(action_id)(on_button)

@@ -8,8 +8,11 @@ from keeping the waiting jobs this small, and their number in progress this low:
   hundreds of suspended requests with their frames, clients and contexts that the garbage
   collector would walk through on every full pass (each pass stops the event loop, and so the
   acknowledgements);
-* the worker threads never have more than ``WORKERS`` service calls queued, so a modal's
+* the service workers never have more than ``WORKERS`` calls queued, so a modal's
   submission, whose answer must wait for its write, never waits behind a whole burst.
+
+A job added ``urgent`` goes before the others: one that opens a modal must use its trigger id
+within Slack's 3 seconds, however long the queue.
 
 On shutdown, ``finish`` lets the jobs already accepted run to their end (within a time limit).
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -27,18 +31,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("focal.slack")
 
 #: Jobs in progress at once: enough to overlap Slack's network round trips, few enough that
-#: the worker threads' queue stays short.
+#: the service workers' queue stays short.
 WORKERS = 8
 
-Job = tuple["Callable[..., Awaitable[None]]", tuple[Any, ...]]
+#: (urgency: 0 before 1, order of arrival, the coroutine function, its arguments)
+Job = tuple[int, int, "Callable[..., Awaitable[None]]", tuple[Any, ...]]
 
 
 class Backlog:
-    """A FIFO of jobs done by ``workers`` tasks on the running event loop (started on first use)."""
+    """Jobs done in order of arrival (urgent ones first) by ``workers`` tasks on the running
+    event loop (started on first use)."""
 
     def __init__(self, workers: int = WORKERS) -> None:
         self.workers = workers
-        self._queue: asyncio.Queue[Job] = asyncio.Queue()
+        self._queue: asyncio.PriorityQueue[Job] = asyncio.PriorityQueue()
+        self._arrived = itertools.count()
         self._tasks: list[asyncio.Task[None]] = []
         self._pending = 0
         self._closing = False
@@ -47,8 +54,14 @@ class Backlog:
         """Jobs waiting or in progress."""
         return self._pending
 
-    def add(self, job: Callable[..., Awaitable[None]], *args: Any) -> None:  # noqa: ANN401
-        """Queue ``await job(*args)``; call from the event loop."""
+    def add(
+        self,
+        job: Callable[..., Awaitable[None]],
+        *args: Any,  # noqa: ANN401
+        urgent: bool = False,
+    ) -> None:
+        """Queue ``await job(*args)`` (``urgent``: before the jobs not urgent); call from the
+        event loop."""
         if self._closing:
             raise RuntimeError("the backlog is closing: no new work")
         if not self._tasks:
@@ -56,12 +69,12 @@ class Backlog:
                 asyncio.create_task(self._work(), name=f"focal-backlog-{n}")
                 for n in range(self.workers)
             ]
-        self._queue.put_nowait((job, args))
+        self._queue.put_nowait((0 if urgent else 1, next(self._arrived), job, args))
         self._pending += 1
 
     async def _work(self) -> None:
         while True:
-            job, args = await self._queue.get()
+            _, _, job, args = await self._queue.get()
             try:
                 await job(*args)
             except Exception:

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from bots.slack.app import opens_modal
 from bots.slack.backlog import Backlog
 
 
@@ -96,3 +97,36 @@ def test_finish_gives_up_after_its_timeout_and_says_how_many_were_left(
 
 def test_an_unused_backlog_finishes_at_once() -> None:
     assert asyncio.run(Backlog().finish(timeout=1)) == 0
+
+
+def test_urgent_jobs_go_before_those_waiting() -> None:
+    order: list[str] = []
+
+    async def job(name: str) -> None:
+        order.append(name)
+
+    async def scenario() -> None:
+        backlog = Backlog(workers=1)
+        for n in range(3):
+            backlog.add(job, f"reply {n}")
+        backlog.add(job, "open a modal", urgent=True)
+        assert await backlog.finish(timeout=5) == 0
+
+    asyncio.run(scenario())
+    assert order == ["open a modal", "reply 0", "reply 1", "reply 2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("submit", True),
+        ("submit ASOEN37-WORKPLANS", True),
+        ("  SUBMIT   asoen37-workplans ", True),
+        ("submit ASOEN37-WORKPLANS our plan", False),
+        ("deadlines", False),
+        ("", False),
+        ("submit " + "x" * 300, False),
+    ],
+)
+def test_commands_that_open_the_submit_modal_are_urgent(text: str, *, urgent: bool) -> None:
+    assert opens_modal(text) is urgent
