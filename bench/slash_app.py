@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, MutableMapping
     from multiprocessing.connection import Connection
 
+    import uvicorn
+
     from bots.slack.workers import ServiceWorkers
     from config.wiring import App
 
@@ -215,42 +217,25 @@ def _top(*profiles: Any, lines: int = 30) -> str:  # noqa: ANN401 - cProfile or 
 
 def serve_app(settings: dict[str, Any], tuning: dict[str, float], conn: Connection) -> None:
     """The HTTP app (Starlette + Bolt) under uvicorn on a free loopback port, measured by a
-    ``Probe``. ``tuning``, for a diagnosis: ``processes`` (the bot's worker processes; 0: its
-    own choice), ``threads`` (N > 0: the services in N threads of the app's process instead,
-    as before worker processes), ``switch_interval`` (ms, 0: Python's default: how long a
-    thread may keep the GIL while another waits for it), ``profile`` (1: cProfile during the
-    measured phase). The app's own start-up and shutdown (its lifespan) run, as under
-    ``focal serve``."""
+    ``Probe``. ``tuning``: ``floor`` (1: an empty app instead, see ``_floor``); for a
+    diagnosis: ``processes`` (the bot's worker processes; 0: its own choice), ``niceness``
+    (theirs; 0: the app's own), ``threads`` (N > 0: the services in N threads of the app's
+    process instead, as before worker processes), ``switch_interval`` (ms, 0: Python's
+    default: how long a thread may keep the GIL while another waits for it), ``profile`` (1:
+    cProfile during the measured phase). The app's own start-up and shutdown (its lifespan)
+    run, as under ``focal serve``."""
     import uvicorn  # noqa: PLC0415 - the child's imports
 
-    from bots.slack.app import build_bolt_app  # noqa: PLC0415
-    from bots.web.app import build_web_app  # noqa: PLC0415
     from config.settings import Settings  # noqa: PLC0415
     from config.wiring import build_app  # noqa: PLC0415
 
-    focal = build_app(Settings(**settings))
     probe = Probe(profiling=bool(tuning.get("profile")))
-    workers = _workers(focal, tuning)
-    probe.timing(workers)
-    bolt = build_bolt_app(focal, workers=workers)
-    probe.depth = bolt.bot.backlog.__len__
-    app = probe.asgi(build_web_app(focal, bolt=bolt))
+    focal = None if tuning.get("floor") else build_app(Settings(**settings))
+    app = probe.asgi(_floor if focal is None else _focal(focal, tuning, probe))
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_level="warning", access_log=False, ws="none", lifespan="on")
     server = uvicorn.Server(config)
-
-    def commands(loop: asyncio.AbstractEventLoop) -> None:
-        def on_loop(fn: Callable[[], Any]) -> Any:  # noqa: ANN401 - in the loop's thread
-            return asyncio.run_coroutine_threadsafe(_call(fn), loop).result()
-
-        while (message := conn.recv())[0] != "stop":
-            if message[0] == "reset":
-                on_loop(probe.reset)
-                conn.send("ok")
-            elif message[0] == "stats":
-                conn.send(on_loop(probe.snapshot))
-        server.should_exit = True
 
     async def run() -> None:  # on the event loop uvicorn picks, as in focal serve
         if tuning.get("switch_interval"):
@@ -265,8 +250,8 @@ def serve_app(settings: dict[str, Any], tuning: dict[str, float], conn: Connecti
         gc.callbacks.append(probe.on_gc)
         conn.send(f"http://127.0.0.1:{listener.getsockname()[1]}")
         threading.Thread(
-            target=commands,
-            args=(asyncio.get_running_loop(),),
+            target=_commands,
+            args=(conn, probe, server, asyncio.get_running_loop()),
             name="bench-commands",
             daemon=True,
         ).start()
@@ -277,18 +262,68 @@ def serve_app(settings: dict[str, Any], tuning: dict[str, float], conn: Connecti
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
             runner.run(run())
     finally:
-        focal.close()
+        if focal is not None:
+            focal.close()
+
+
+def _commands(
+    conn: Connection,
+    probe: Probe,
+    server: uvicorn.Server,
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """The bench's requests to the app process, until ``stop`` (which stops the server)."""
+
+    def on_loop(fn: Callable[[], Any]) -> Any:  # noqa: ANN401 - in the loop's thread
+        return asyncio.run_coroutine_threadsafe(_call(fn), loop).result()
+
+    while (message := conn.recv())[0] != "stop":
+        if message[0] == "reset":
+            on_loop(probe.reset)
+            conn.send("ok")
+        elif message[0] == "stats":
+            conn.send(on_loop(probe.snapshot))
+    server.should_exit = True
+
+
+def _focal(focal: App, tuning: dict[str, float], probe: Probe) -> Callable[..., Any]:
+    """Focal's ASGI app as ``focal serve`` builds it, its service calls timed by ``probe``."""
+    from bots.slack.app import build_bolt_app  # noqa: PLC0415 - the child's imports
+    from bots.web.app import build_web_app  # noqa: PLC0415
+
+    workers = _workers(focal, tuning)
+    probe.timing(workers)
+    bolt = build_bolt_app(focal, workers=workers)
+    probe.depth = bolt.bot.backlog.__len__
+    return build_web_app(focal, bolt=bolt)
+
+
+async def _floor(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401
+    """The floor: an app that reads the request and answers 200 at once (health checks and
+    lifespan included), to measure the server and the clients without Focal."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _workers(focal: App, tuning: dict[str, float]) -> ServiceWorkers:
     from bots.slack.app import default_workers  # noqa: PLC0415 - the child's imports
-    from bots.slack.workers import ProcessWorkers, ThreadWorkers  # noqa: PLC0415
+    from bots.slack.workers import ThreadWorkers  # noqa: PLC0415
 
     if tuning.get("threads"):
         return ThreadWorkers(focal, threads=int(tuning["threads"]))
+    workers = default_workers(focal)
     if tuning.get("processes"):
-        return ProcessWorkers(focal.settings, processes=int(tuning["processes"]))
-    return default_workers(focal)
+        workers.processes = int(tuning["processes"])
+    if tuning.get("niceness"):
+        workers.niceness = int(tuning["niceness"])
+    return workers
 
 
 async def _call(fn: Callable[[], Any]) -> Any:  # noqa: ANN401 - run on the loop
