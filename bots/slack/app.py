@@ -18,7 +18,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.listeners import SLACK_TIMEOUT, FocalBot, slack_retries
+from bots.slack.connection import SLACK_TIMEOUT, slack_retries
+from bots.slack.listeners import FocalBot
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.views import NOT_APPLICABLE_VIEW, SUBMIT_VIEW
 from bots.slack.workers import ProcessWorkers
@@ -160,6 +161,6 @@ def _listen(app: AsyncApp, bot: FocalBot) -> None:
         app.action(action_id)(on_button)
 
     # A modal's answer waits for its write: a refusal is shown in the form (a few ms; the
-    # backlog keeps the worker threads' queue short, so it never waits behind a burst).
+    # backlog keeps the service workers' queue short, so it never waits behind a burst).
     app.view(SUBMIT_VIEW)(bot.on_submit_view)
     app.view(NOT_APPLICABLE_VIEW)(bot.on_not_applicable_view)

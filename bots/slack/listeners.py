@@ -1,10 +1,11 @@
 """What the ``/focal`` app does after each acknowledgement: answer commands, buttons and modals.
 
 ``FocalBot``'s methods run after the listener's ``ack()``, as jobs of its ``Backlog``: they call
-the services in worker threads (the event loop keeps serving other requests), and reply through
-the request's ``response_url`` (ephemeral) or, after a modal, in a direct message, over one
-HTTP session kept for the process. A submission is committed before its receipt is sent. When
-the database cannot be reached the person is told that nothing was recorded.
+the services in its workers (``bots.slack.workers``: worker processes; the event loop keeps
+serving other requests), and reply through the request's ``response_url`` (ephemeral) or, after
+a modal, in a direct message (``bots.slack.connection``). A submission is committed before its
+receipt is sent. When the database cannot be reached the person is told that nothing was
+recorded.
 """
 
 from __future__ import annotations
@@ -13,16 +14,10 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bots.slack.backlog import Backlog
+from bots.slack.connection import SlackConnection
 from bots.slack.feed_links import calendar_text
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.replies import (
@@ -90,18 +85,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("focal.slack")
 
 T = TypeVar("T")
-#: Seconds a reply to Slack may take (Web API calls and response URLs alike).
-SLACK_TIMEOUT = 10
-
-
-def slack_retries() -> list[Any]:
-    """Retries on lost connections, 429 and 5xx: nothing Focal sends would harm twice (views,
-    ephemeral replies, receipts)."""
-    return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
-    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,16 +115,14 @@ def _plain(text: str) -> str:
 
 class FocalBot:
     """The listeners' shared state: the application, the Web API client, the workers that run
-    the services, the work still to do after acknowledgements, and one HTTP session for
-    everything sent to Slack."""
+    the services, the work still to do after acknowledgements, and the connection to Slack."""
 
     def __init__(self, focal: App, client: AsyncWebClient, workers: ServiceWorkers) -> None:
         self.focal = focal
-        self.client = client
+        self.slack = SlackConnection(client)
         self.workers = workers
         self.cmd = focal.settings.slack_command
         self.backlog = Backlog()
-        self._session: aiohttp.ClientSession | None = None
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:  # noqa: ANN401
         """A service call (its ``uow=`` added), in a worker: the event loop serves others."""
@@ -150,45 +131,19 @@ class FocalBot:
     def now(self) -> Any:  # noqa: ANN401 - datetime, read at the edge
         return self.focal.clock.now()
 
-    def session(self) -> aiohttp.ClientSession:
-        """The process's HTTP session to Slack, opened on first use (it needs the running loop);
-        the Web API client shares it: one pool of kept-alive connections."""
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT)
-            )
-            self.client.session = self._session
-        return self._session
-
-    def api(self) -> AsyncWebClient:
-        """The Web API client, on the shared session."""
-        self.session()
-        return self.client
-
     async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a deadline for the backlog
-        """Finish the acknowledged work (within ``timeout`` seconds), then close the session and
+        """Finish the acknowledged work (within ``timeout`` seconds), then let go of Slack and
         stop the workers."""
         await self.backlog.finish(timeout)
-        if self._session is not None:
-            await self._session.close()
-            self.client.session = None
+        await self.slack.close()
         await self.workers.close()
-
-    async def respond(self, url: str, text: str, **fields: Any) -> None:  # noqa: ANN401
-        """An ephemeral reply at a request's ``response_url``."""
-        hook = AsyncWebhookClient(
-            url, timeout=SLACK_TIMEOUT, session=self.session(), retry_handlers=slack_retries()
-        )
-        answer = await hook.send_dict({"text": text, "response_type": "ephemeral", **fields})
-        if answer.status_code != 200:  # noqa: PLR2004
-            log.warning("Slack refused a reply at a response URL: %s", answer.status_code)
 
     async def who(self, user_id: str) -> Asker:
         person = await self.run(person_by_slack_id, user_id)
         locale = None
         if person is None:
             try:
-                info = await self.api().users_info(user=user_id, include_locale=True)
+                info = await self.slack.api().users_info(user=user_id, include_locale=True)
             except SlackApiError:
                 info = None
             user: dict[str, Any] = (info.get("user") if info else None) or {}
@@ -216,7 +171,7 @@ class FocalBot:
             log.exception("/focal failed")
             reply = phrase("failed", language)
         if reply:
-            await self.respond(body["response_url"], reply)
+            await self.slack.respond(body["response_url"], reply)
 
     async def answer(
         self,
@@ -344,7 +299,7 @@ class FocalBot:
             chosen=chosen,
             private_metadata=metadata(channel=channel, language=asker.language),
         )
-        await self.api().views_open(trigger_id=trigger_id, view=view)
+        await self.slack.api().views_open(trigger_id=trigger_id, view=view)
         return None
 
     # -------------------------------------------------------------- modals
@@ -403,11 +358,9 @@ class FocalBot:
         owner_name = actor_name
         if receipt.on_behalf:
             owner_name = await self.run(person_name, receipt.person)
-        await self.post(user_id, receipt_text(receipt, language=language, owner_name=owner_name))
-
-    async def post(self, user_id: str, text: str) -> None:
-        """A direct message (the bot's conversation with ``user_id``)."""
-        await self.api().chat_postMessage(channel=user_id, text=text)
+        await self.slack.post(
+            user_id, receipt_text(receipt, language=language, owner_name=owner_name)
+        )
 
     async def on_not_applicable_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
@@ -439,7 +392,9 @@ class FocalBot:
             await ack(response_action="errors", errors={REASON: phrase("database_down", language)})
             return
         await ack()
-        self.backlog.add(self.post, user_id, not_applicable_text(done, language=asker.language))
+        self.backlog.add(
+            self.slack.post, user_id, not_applicable_text(done, language=asker.language)
+        )
 
     # ------------------------------------------------------------- buttons
 
@@ -449,7 +404,7 @@ class FocalBot:
         language = Language.EN.value
 
         async def reply(text: str) -> None:
-            await self.respond(body["response_url"], text, replace_original=False)
+            await self.slack.respond(body["response_url"], text, replace_original=False)
 
         try:
             asker = await self.who(body["user"]["id"])
@@ -476,7 +431,7 @@ class FocalBot:
                     language=language,
                     private_metadata=metadata(code=code, channel=channel, language=language),
                 )
-                await self.api().views_open(trigger_id=body["trigger_id"], view=view)
+                await self.slack.api().views_open(trigger_id=body["trigger_id"], view=view)
         except SubmissionRefusedError as refused:
             await reply(
                 refusal_text(
