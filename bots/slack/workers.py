@@ -24,6 +24,7 @@ import contextlib
 import functools
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -113,6 +114,8 @@ def _start_worker(settings: Settings, niceness: int) -> None:
         _worker_app = build_app(settings)
     except Exception as error:  # noqa: BLE001 - kept, and said on every call (a pool whose
         _worker_app = error  # initializer raises is broken for good: nothing would be said)
+    else:  # its connections closed when the pool stops it (the server sees a goodbye)
+        multiprocessing.util.Finalize(None, _worker_app.close, exitpriority=10)
 
 
 def _app() -> App:
