@@ -14,7 +14,7 @@ services take and return plain values and frozen dataclasses. A database failure
 ``DatabaseUnavailableError`` (SQLAlchemy's and the drivers' errors need not pickle).
 
 ``ThreadWorkers`` runs the same calls in threads of the app's own process, on the app's own
-engine: for tests that put something into that engine (a fault, a fixed clock's database).
+engine: for tests that put something into that engine (a fault injected into its statements).
 """
 
 from __future__ import annotations
