@@ -20,7 +20,9 @@ them; first a warm-up, then ``--requests``. Acknowledgement = from sending to th
 the HTTP answer. Then it waits for every reply at its response URL (reply time = the
 stand-in's receipt minus the sending), and checks the database: one new version per receipt,
 numbered on from the last with no gap, each receipt naming a version that was stored.
-The app process measures itself too (slash_world.Probe): where its time went.
+The app process measures itself too (slash_app.Probe): where its time went. First, the same
+clients run against an empty app under the same server (the floor, ``--no-floor`` to skip):
+Focal's p99 is printed against it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -41,13 +43,19 @@ from bench.reminders import (
     TOKEN,
     _databases,
     _maintain,
-    _ok,
     _say,
-    _table,
     console,
     fresh_database,
     print_machine,
     source_state,
+)
+from bench.slash_app import serve_app
+from bench.slash_report import (
+    Options,
+    Result,
+    Sent,
+    failure_texts,
+    print_result,
 )
 from bench.slash_world import (
     SECRET,
@@ -57,7 +65,6 @@ from bench.slash_world import (
     count_submissions,
     load_world,
     owed,
-    serve_app,
     serve_standin,
     store_submissions,
     submission_texts,
@@ -66,10 +73,9 @@ from bench.slash_world import (
     wait_healthy,
 )
 from bots.slack.replies import phrase
-from core.model import Language
 from db.engine import build_engine
 from db.migrate import upgrade
-from tests.slack_http import SlackSender
+from tests.slack_http import SlackSender, new_response_url
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -78,33 +84,8 @@ if TYPE_CHECKING:
 
     from bench.reminders import Workload
 
-TARGET_P99_MS, SLACK_LIMIT_S = 150.0, 3.0
 #: How long the replies may take to arrive once the last request was answered.
 REPLY_PATIENCE_S = 1_800
-
-
-@dataclass(frozen=True)
-class Options:
-    clients: int
-    requests: int
-    warmup: int
-    submissions: int
-    mix: float  # share of submits
-    think: float  # seconds between one client's requests
-    pace: str  # ack: the next request once this one is answered; reply: once replied to
-    tuning: dict[str, float]  # the app process's; see slash_world.serve_app
-
-
-@dataclass(frozen=True)
-class Sent:
-    kind: str  # submit, deadlines
-    handle: str
-    code: str | None
-    url: str  # its response URL
-    at: float  # wall clock when sent
-    status: int  # 0: no answer
-    elapsed: float
-    measured: bool
 
 
 def kinds(count: int, mix: float, offset: int) -> list[str]:
@@ -122,7 +103,7 @@ class Clients:
     base_url: str
     w: Workload
     options: Options
-    replies: Replies
+    replies: Replies | None  # None: replies are not waited for
     texts: list[str] = field(default_factory=lambda: submission_texts(64, random.Random(7)))
     seconds: float = 0.0  # the measured run's
 
@@ -160,7 +141,7 @@ class Clients:
             except OSError:
                 status, elapsed = 0, time.time() - at
             out.append(Sent(kind, handle, code, url, at, status, elapsed, measured))
-            if self.options.pace == "reply" and status == 200:  # noqa: PLR2004
+            if self.options.pace == "reply" and status == 200 and self.replies:  # noqa: PLR2004
                 self.replies.wait(url, REPLY_PATIENCE_S)
             if self.options.think:
                 time.sleep(rng.expovariate(1 / self.options.think))
@@ -168,17 +149,6 @@ class Clients:
 
 
 # -------------------------------------------------------------- the run
-
-
-@dataclass
-class Result:
-    backend: str
-    sizes: dict[str, str]
-    sent: list[Sent]
-    seconds: float  # the measured phase
-    probe: dict[str, Any]  # the app process's own measures (slash_world.Probe)
-    replies: dict[str, Any]
-    stored: dict[str, int]
 
 
 def run_backend(spec: str, options: Options) -> Result:
@@ -202,14 +172,45 @@ def run_backend(spec: str, options: Options) -> Result:
                 "load, s": f"{time.perf_counter() - began:.1f}",
             }
             handles = [p.handle for p in w.people[: options.clients]]
+            # The floor is a burst: against --pace reply it would compare unlike things.
+            measure_floor = options.floor and options.pace == "ack"
+            floor = drive_floor(w, handles, options, backend=backend) if measure_floor else []
             before, total_before = versions(engine, handles), count_submissions(engine)
             result = drive(url, w, handles, options, backend=backend, sizes=sizes)
+            result.floor = floor
             result.stored = check_store(
                 engine, w, handles, result, before=before, total_before=total_before
             )
             return result
         finally:
             engine.dispose()
+
+
+def plans_for(
+    handles: Sequence[str], options: Options, urls: Sequence[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Per client, (kind, response URL) of each of its requests, warm-up first."""
+    each = options.warmup + options.requests
+    return {
+        h: list(zip(kinds(each, options.mix, i), urls[i * each : (i + 1) * each], strict=True))
+        for i, h in enumerate(handles)
+    }
+
+
+def drive_floor(
+    w: Workload, handles: Sequence[str], options: Options, *, backend: str
+) -> list[Sent]:
+    """The same clients against an empty app under the same server (``slash_app._floor``):
+    what the machine, the server and the clients cost before Focal does anything."""
+    each = options.warmup + options.requests
+    urls = [new_response_url() for _ in range(len(handles) * each)]
+    plans = plans_for(handles, options, urls)
+    with Child(serve_app, {}, {"floor": 1}) as app:
+        wait_healthy(app.greeting)
+        clients = Clients(app.greeting, w, options, None)
+        _say(f"{backend}: the floor (an empty app), {len(handles)} clients")
+        clients.run({h: p[: options.warmup] for h, p in plans.items()}, measured=False)
+        return clients.run({h: p[options.warmup :] for h, p in plans.items()}, measured=True)
 
 
 def drive(
@@ -235,12 +236,7 @@ def drive(
             wait_healthy(base_url)
             each = options.warmup + options.requests
             urls = slack.ask("urls", [w.user_ids[h] for h in handles for _ in range(each)])
-            plans = {
-                h: list(
-                    zip(kinds(each, options.mix, i), urls[i * each : (i + 1) * each], strict=True)
-                )
-                for i, h in enumerate(handles)
-            }
+            plans = plans_for(handles, options, urls)
             with Replies(slack) as replies:
                 clients = Clients(base_url, w, options, replies)
                 _say(f"{backend}: warm-up, {options.warmup} requests per client")
@@ -262,14 +258,12 @@ def drive(
                     time.sleep(0.2)
             found = slack.ask("replies")
             after = app.ask("stats")
-    stats = {"server": during["server"], "lag": during["lag"], "gc": during["gc"]}
+    stats = {key: during[key] for key in ("server", "lag", "backlog", "gc", "cpu")}
+    stats["profiles"] = during["profiles"] | {
+        where: text for where, text in after["profiles"].items() if where != "event loop"
+    }
     stats |= {"calls": after["calls"], "raised": after["raised"], "gc_all": after["gc"]}
     return Result(backend, sizes, warm + sent, clients.seconds, stats, found, {})
-
-
-def failure_texts() -> set[str]:
-    """The replies that tell the person nothing was recorded."""
-    return {phrase(k, lang.value) for k in ("failed", "database_down") for lang in Language}
 
 
 def check_store(
@@ -320,117 +314,6 @@ def check_store(
     }
 
 
-# ----------------------------------------------------------------- report
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest rank."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def _ms(values: Sequence[float]) -> list[str]:
-    return [f"{percentile(values, q) * 1000:.1f}" for q in (0.5, 0.95, 0.99, 1.0)]
-
-
-def print_result(r: Result, options: Options) -> None:
-    sizes = _table(f"{r.backend}: stored", "what", "count")
-    for what, value in r.sizes.items():
-        sizes.add_row(what, value)
-    console.print(sizes)
-    measured = [s for s in r.sent if s.measured]
-    rate = len(measured) / r.seconds if r.seconds else float("nan")
-    table = _table(
-        f"{r.backend}: acknowledgements, {options.clients} clients, {len(measured):,} requests "
-        f"in {r.seconds:.1f} s ({rate:.0f}/s), ms",
-        "requests", "n", "p50", "p95", "p99", "max", "> 3 s", "not 200",
-        f"p99 <= {TARGET_P99_MS:g}",
-    )  # fmt: skip
-    for name, group in (
-        ("all", measured),
-        ("/focal submit", [s for s in measured if s.kind == "submit"]),
-        ("/focal deadlines", [s for s in measured if s.kind == "deadlines"]),
-    ):
-        if not group:
-            continue
-        elapsed = [s.elapsed for s in group]
-        slow = sum(e > SLACK_LIMIT_S for e in elapsed)
-        bad = sum(s.status != 200 for s in group)  # noqa: PLR2004
-        ok = percentile(elapsed, 0.99) * 1000 <= TARGET_P99_MS and not slow
-        table.add_row(
-            name, f"{len(group):,}", *_ms(elapsed), str(slow),
-            f"{bad / max(1, len(group)):.1%}", _ok(ok),
-        )  # fmt: skip
-    server, lag = r.probe["server"], r.probe["lag"]
-    table.add_row("in the app: ASGI call to answer", f"{len(server):,}", *_ms(server))
-    table.add_row("in the app: event loop late to wake", f"{len(lag):,}", *_ms(lag))
-    console.print(table)
-    print_app(r)
-    print_replies(r)
-    s = r.stored
-    stored = _table(f"{r.backend}: submissions in the database after", "what", "count", "ok")
-    stored.add_row("submits sent / acknowledged", f"{s['submits sent']} / {s['acknowledged']}")
-    stored.add_row("  replied 'nothing was recorded'", str(s["told nothing was recorded"]))
-    stored.add_row("  no reply", str(s["no reply"]), _ok(not s["no reply"]))
-    stored.add_row("  receipts", str(s["receipts"]))
-    stored.add_row("new rows (= receipts)", str(s["new rows"]), _ok(s["new rows"] == s["receipts"]))
-    for what in ("assignments with a gap or extra", "receipts not naming a new version"):
-        stored.add_row(what, str(s[what]), _ok(s[what] == 0))
-    console.print(stored)
-
-
-def print_app(r: Result) -> None:
-    """Where the app process's time went: the collector's pauses, the services' calls."""
-    table = _table(
-        f"{r.backend}: in the app process, from the measured phase until the last reply, ms",
-        "what", "n", "p50", "p95", "p99", "max", "total, s",
-    )  # fmt: skip
-    for key, when in (("gc", "while sending"), ("gc_all", "until the last reply")):
-        for generation in (0, 1, 2):
-            pauses = [s for g, s in r.probe[key] if g == generation]
-            table.add_row(f"GC pauses, generation {generation}, {when}", f"{len(pauses):,}",
-                          *_ms(pauses), f"{sum(pauses):.2f}")  # fmt: skip
-    calls = sorted(r.probe["calls"].items(), key=lambda item: -sum(item[1]))
-    for name, seconds in calls:
-        table.add_row(f"worker thread: {name}", f"{len(seconds):,}", *_ms(seconds),
-                      f"{sum(seconds):.2f}")  # fmt: skip
-    console.print(table)
-    for what, n in r.probe["raised"].items():
-        console.print(f"  raised {n}x in a worker thread: {what}", markup=False)
-
-
-def print_replies(r: Result) -> None:
-    sent_at = {s.url: s.at for s in r.sent if s.status == 200}  # noqa: PLR2004
-    first: dict[str, float] = {}
-    for url, at, _ in r.replies["accepted"]:
-        first.setdefault(url, at)
-    failed = failure_texts()
-    measured = {s.url for s in r.sent if s.measured}
-    times = [first[u] - sent_at[u] for u in sent_at if u in first and u in measured]
-    table = _table(f"{r.backend}: replies at the response URLs", "what", "value", "ok")
-    got = sum(u in first for u in sent_at)
-    table.add_row("expected / received", f"{len(sent_at):,} / {got:,}", _ok(got == len(sent_at)))
-    refused = len(r.replies["refused"])
-    table.add_row("refused by the stand-in", str(refused), _ok(not refused))
-    errors = sum(text in failed for _, _, text in r.replies["accepted"])
-    table.add_row("'something went wrong' / 'database down'", str(errors), _ok(not errors))
-    table.add_row(
-        "reply time p50 / p99 / max, s",
-        " / ".join(f"{percentile(times, q):.2f}" for q in (0.5, 0.99, 1.0)),
-    )
-    last_answer = max((s.at + s.elapsed for s in r.sent), default=float("nan"))
-    last_reply = max(first.values(), default=float("nan"))
-    table.add_row("last reply, s after the last answer", f"{last_reply - last_answer:.1f}")
-    table.add_row("stand-in calls", str(r.replies["calls"]))
-    violations = r.replies["violations"]
-    table.add_row("stand-in violations", str(len(violations)), _ok(not violations))
-    console.print(table)
-    for v in violations:
-        console.print(f"  {v}", markup=False)
-
-
 # ------------------------------------------------------------------- main
 
 
@@ -451,8 +334,19 @@ def main(  # noqa: PLR0917 - typer passes the options by name
     think: Annotated[
         float, typer.Option(help="Mean pause between one client's requests, ms (0: none).")
     ] = 0,
+    processes: Annotated[
+        int, typer.Option(help="The app's service worker processes (0: the app's own choice).")
+    ] = 0,
+    niceness: Annotated[
+        int,
+        typer.Option(help="How much lower the worker processes' CPU priority is (0: the app's)."),
+    ] = 0,
     threads: Annotated[
-        int, typer.Option(help="Worker threads of the app's event loop (0: asyncio's default).")
+        int,
+        typer.Option(
+            help="Run the services in this many threads of the app's process instead of worker "
+            "processes (0: no; 1 or 2: as before worker processes)."
+        ),
     ] = 0,
     switch_interval: Annotated[
         float,
@@ -460,6 +354,21 @@ def main(  # noqa: PLR0917 - typer passes the options by name
             help="The app process's sys.setswitchinterval, ms (0: Python's default, 5 ms)."
         ),
     ] = 0,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="cProfile the app's event loop and its service calls in the measured phase "
+            "(prints the top entries; slows the app down: compare figures without it).",
+        ),
+    ] = False,
+    floor: Annotated[
+        bool,
+        typer.Option(
+            help="First measure the same clients against an empty app under the same server: "
+            "the floor that Focal's figures are compared with (with --pace ack)."
+        ),
+    ] = True,
     quick: Annotated[
         bool, typer.Option("--quick", help="10,000 submissions, 20 requests per client.")
     ] = False,
@@ -488,9 +397,13 @@ def main(  # noqa: PLR0917 - typer passes the options by name
         mix=mix,
         think=think / 1000,
         pace=pace,
+        floor=floor,
         tuning={
+            "processes": processes,
+            "niceness": niceness,
             "threads": threads,
             "switch_interval": switch_interval,
+            "profile": float(profile),
         },
     )
     specs = _databases(database)

@@ -1,6 +1,7 @@
 """What ``bench/slash.py`` runs against: a roster and calendar due in the weeks ahead, stored
-submissions by the hundred thousand, and the Slack stand-in and the HTTP app each in a process
-of its own (so that neither takes CPU from the clients' GIL, nor the clients from theirs).
+submissions by the hundred thousand, and the Slack stand-in in a process of its own (the HTTP
+app's process is ``bench/slash_app.py``), so that neither takes CPU from the clients' GIL, nor
+the clients from theirs.
 
 The roster is 500 focal points in 25 working groups; 200 deadlines fall due 10 to 120 days
 from now by the real clock (the app reads the system clock), eight per group, before each
@@ -9,20 +10,13 @@ group's meeting. Everyone's Slack id is stored, as after their first command.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import functools
-import gc
 import http.client
 import itertools
 import multiprocessing
 import random
-import socket
-import sys
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import TYPE_CHECKING, Any, Self
@@ -48,7 +42,7 @@ from db.models import AssignmentRow, DeadlineRow, PersonRow, SubmissionRow
 from tests.slack_standin import SlackStandIn
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, MutableMapping
+    from collections.abc import Callable, Iterable
     from multiprocessing.connection import Connection
 
     from sqlalchemy.engine import Engine
@@ -227,7 +221,8 @@ def count_submissions(engine: Engine) -> int:
 
 class Child:
     """``target(*args, conn)`` in a spawned process; it sends one greeting, then answers
-    ``(command, argument)`` pairs until ``("stop", None)``."""
+    ``(command, argument)`` pairs until ``("stop", None)``. Not a daemon process (the app starts
+    worker processes of its own): ``__exit__`` stops it, or ends it."""
 
     def __init__(self, target: Callable[..., None], *args: Any) -> None:  # noqa: ANN401
         self.target, self.args = target, args
@@ -239,7 +234,7 @@ class Child:
         for attempt in range(1, ATTEMPTS + 1):
             self._conn, child = context.Pipe()
             self._process = context.Process(
-                target=self.target, args=(*self.args, child), daemon=True
+                target=self.target, args=(*self.args, child), daemon=False
             )
             self._process.start()
             child.close()
@@ -294,149 +289,6 @@ def serve_standin(users: list[tuple[str, str, str, str]], conn: Connection) -> N
                         "violations": list(slack.violations[:5]),
                     }
                 )
-
-
-class Probe:
-    """What the app process measures of itself: per request to /slack/events, seconds from the
-    ASGI call to the last byte of the answer; how late the event loop wakes a task that sleeps
-    10 ms (time it spent on something that would not let go: synchronous work, the GIL, the
-    garbage collector); the collector's pauses; and each service call in the worker threads
-    (its seconds, and what it raised)."""
-
-    def __init__(self) -> None:
-        self.server: list[float] = []
-        self.lag: list[float] = []
-        self.gc: list[tuple[int, float]] = []  # (generation, seconds)
-        self.calls: dict[str, list[float]] = {}
-        self.raised: Counter[str] = Counter()
-        self._gc_start = 0.0
-
-    def reset(self) -> None:
-        for kept in (self.server, self.lag, self.gc):
-            kept.clear()
-        self.calls.clear()
-        self.raised.clear()
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "server": list(self.server),
-            "lag": list(self.lag),
-            "gc": list(self.gc),
-            "calls": {k: list(v) for k, v in self.calls.items()},
-            "raised": dict(self.raised),
-        }
-
-    def asgi(self, app: Callable[..., Any]) -> Callable[..., Any]:
-        async def timed(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401
-            if scope["type"] != "http" or scope["path"] != "/slack/events":
-                await app(scope, receive, send)
-                return
-            start = time.perf_counter()
-
-            async def timed_send(message: MutableMapping[str, Any]) -> None:
-                await send(message)
-                if message["type"] == "http.response.body" and not message.get("more_body"):
-                    self.server.append(time.perf_counter() - start)
-
-            await app(scope, receive, timed_send)
-
-        return timed
-
-    async def watch_loop(self, interval: float = 0.01) -> None:
-        while True:
-            start = time.perf_counter()
-            await asyncio.sleep(interval)
-            self.lag.append(time.perf_counter() - start - interval)
-
-    def on_gc(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._gc_start = time.perf_counter()
-        else:
-            self.gc.append((info["generation"], time.perf_counter() - self._gc_start))
-
-    def executor(self, threads: int | None) -> ThreadPoolExecutor:
-        probe = self
-
-        class Counting(ThreadPoolExecutor):
-            def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
-                name = _name(fn)
-
-                def call() -> Any:  # noqa: ANN401
-                    start = time.perf_counter()
-                    try:
-                        return fn(*args, **kwargs)
-                    except Exception as error:
-                        probe.raised[f"{name}: {type(error).__name__}: {str(error)[:60]}"] += 1
-                        raise
-                    finally:
-                        probe.calls.setdefault(name, []).append(time.perf_counter() - start)
-
-                return super().submit(call)
-
-        return Counting(threads, thread_name_prefix="focal")
-
-
-def _name(fn: Callable[..., Any]) -> str:
-    """The service inside ``asyncio.to_thread``'s and ``FocalBot.run``'s partials."""
-    while isinstance(fn, functools.partial):
-        is_context_run = isinstance(getattr(fn.func, "__self__", None), contextvars.Context)
-        fn = fn.args[0] if is_context_run else fn.func
-    return getattr(fn, "__qualname__", repr(fn))
-
-
-def serve_app(settings: dict[str, Any], tuning: dict[str, float], conn: Connection) -> None:
-    """The HTTP app (Starlette + Bolt) under uvicorn on a free loopback port, measured by a
-    ``Probe``. ``tuning``, for a diagnosis: ``threads`` (the event loop's default executor,
-    where the listeners run the services; 0: asyncio's default), ``switch_interval`` (ms, 0:
-    Python's default: how long a thread may keep the GIL while another waits for it). The
-    app's own start-up (its lifespan) runs, as under ``focal serve``."""
-    import uvicorn  # noqa: PLC0415 - the child's imports
-
-    from bots.slack.app import build_bolt_app  # noqa: PLC0415
-    from bots.web.app import build_web_app  # noqa: PLC0415
-    from config.settings import Settings  # noqa: PLC0415
-    from config.wiring import build_app  # noqa: PLC0415
-
-    focal = build_app(Settings(**settings))
-    probe = Probe()
-    app = probe.asgi(build_web_app(focal, bolt=build_bolt_app(focal)))
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, ws="none", lifespan="on")
-    server = uvicorn.Server(config)
-
-    def commands() -> None:
-        while (message := conn.recv())[0] != "stop":
-            if message[0] == "reset":
-                probe.reset()
-                conn.send("ok")
-            elif message[0] == "stats":
-                conn.send(probe.snapshot())
-        server.should_exit = True
-
-    async def run() -> None:
-        asyncio.get_running_loop().set_default_executor(
-            probe.executor(int(tuning.get("threads") or 0) or None)
-        )
-        if tuning.get("switch_interval"):
-            sys.setswitchinterval(tuning["switch_interval"] / 1000)
-        serving = asyncio.create_task(server.serve(sockets=[listener]))
-        while not server.started:
-            if serving.done():
-                serving.result()
-                return
-            await asyncio.sleep(0.01)
-        watching = asyncio.create_task(probe.watch_loop())
-        gc.callbacks.append(probe.on_gc)
-        conn.send(f"http://127.0.0.1:{listener.getsockname()[1]}")
-        threading.Thread(target=commands, name="bench-commands", daemon=True).start()
-        await serving
-        watching.cancel()
-
-    try:
-        asyncio.run(run())
-    finally:
-        focal.close()
 
 
 class Replies:

@@ -1,4 +1,7 @@
-"""Repositories: they speak the domain (``core.model``) and never commit."""
+"""Repositories: they speak the domain (``core.model``) and never commit.
+
+The calendar's (meetings, deadlines) is in ``db.calendar``; its names are kept here too.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +11,21 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from core.changes import Stored
-from core.deadlines import parse_due_rule
 from core.model import (
-    Deadline,
-    DeadlineKind,
     Group,
     Language,
-    Meeting,
-    MeetingKind,
-    MeetingStatus,
     Membership,
     Person,
     Role,
     Roster,
 )
+from db.calendar import CalendarRepository, DeadlineRecord, MeetingRecord, meeting_from_row
 from db.models import (
     AssignmentRow,
     AuditRow,
     CoordinatorRow,
     DeadlineRow,
-    DeadlineTargetRow,
     GroupRow,
-    MeetingRow,
     MembershipRow,
     Organization,
     PersonRow,
@@ -40,24 +36,21 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-    from sqlalchemy import Subquery
+    from sqlalchemy import Row, Select, Subquery
     from sqlalchemy.orm import Session
 
-
-@dataclass(frozen=True, slots=True)
-class MeetingRecord:
-    meeting: Meeting
-    uid: str
-    sequence: int
-    starts_at: datetime
-    ends_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class DeadlineRecord:
-    deadline: Deadline
-    due_at: datetime
-    sequence: int
+__all__ = [
+    "AssignmentRepository",
+    "AssignmentStatus",
+    "AuditRepository",
+    "CalendarRepository",
+    "DeadlineRecord",
+    "MeetingRecord",
+    "RosterRepository",
+    "latest_versions",
+    "meeting_from_row",
+    "person_from_row",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +92,34 @@ def person_from_row(row: PersonRow) -> Person:
     )
 
 
+def _person_columns() -> Select[Any]:
+    """What a ``Person`` is made of, as plain columns (no ORM objects to build)."""
+    return select(
+        PersonRow.handle,
+        PersonRow.name,
+        PersonRow.email,
+        PersonRow.timezone,
+        PersonRow.language,
+        PersonRow.country,
+        Organization.name,
+        PersonRow.slack_user_id,
+    ).outerjoin(Organization, PersonRow.organization_id == Organization.id)
+
+
+def _person(row: Row[Any]) -> Person:
+    handle, name, email, timezone, language, country, organization, slack_user_id = row
+    return Person(
+        handle=handle,
+        name=name,
+        email=email,
+        timezone=timezone,
+        language=Language(language),
+        country=country,
+        organization=organization,
+        slack_user_id=slack_user_id,
+    )
+
+
 def _group(row: GroupRow) -> Group:
     members = sorted(
         (Membership(m.person.handle, Role(m.role)) for m in row.memberships), key=lambda m: m.person
@@ -132,13 +153,20 @@ class RosterRepository:
         groups = {c: s.value for c, s in self.groups().items() if not s.removed}
         return Roster(people=people, groups=groups, coordinators=self.coordinators())
 
+    def person(self, handle: str) -> Person | None:
+        """One person of the roster by handle (None: unknown or removed)."""
+        row = self.session.execute(
+            _person_columns().where(PersonRow.handle == handle, PersonRow.removed_at.is_(None))
+        ).first()
+        return _person(row) if row is not None else None
+
     def person_by_slack_id(self, user_id: str) -> Person | None:
-        row = self.session.scalar(
-            select(PersonRow).where(
+        row = self.session.execute(
+            _person_columns().where(
                 PersonRow.slack_user_id == user_id, PersonRow.removed_at.is_(None)
             )
-        )
-        return person_from_row(row) if row is not None else None
+        ).first()
+        return _person(row) if row is not None else None
 
     def person_by_email(self, email: str) -> Person | None:
         """The person with this e-mail, whatever its case (an e-mail names one person)."""
@@ -215,181 +243,6 @@ class RosterRepository:
                 self.session.delete(row)
         for handle in sorted(wanted):
             self.session.add(CoordinatorRow(person=people[handle]))
-
-
-# ---------------------------------------------------------------- calendar
-
-
-def meeting_from_row(row: MeetingRow) -> Meeting:
-    return Meeting(
-        code=row.code,
-        title=row.title,
-        kind=MeetingKind(row.kind),
-        start=row.start_local,
-        end=row.end_local,
-        timezone=row.timezone,
-        all_day=row.all_day,
-        titles=dict(row.titles),
-        venue=row.venue,
-        host_country=row.host_country,
-        groups=tuple(g.code for g in row.groups),
-        status=MeetingStatus(row.status),
-        notes=row.notes,
-    )
-
-
-def _deadline(row: DeadlineRow) -> Deadline:
-    targets = sorted(
-        (t.group.code if t.group else t.person.handle if t.person else "") for t in row.targets
-    )
-    return Deadline(
-        code=row.code,
-        title=row.title,
-        kind=DeadlineKind(row.kind),
-        due=parse_due_rule(row.due_rule),
-        meeting=row.meeting.code if row.meeting else None,
-        timezone=row.timezone,
-        assign=tuple(targets),
-        titles=dict(row.titles),
-        notes=row.notes,
-    )
-
-
-class CalendarRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def meetings(self) -> dict[str, Stored[MeetingRecord]]:
-        rows = self.session.scalars(select(MeetingRow).order_by(MeetingRow.starts_at))
-        return {
-            r.code: Stored(
-                MeetingRecord(meeting_from_row(r), r.uid, r.sequence, r.starts_at, r.ends_at),
-                r.source,
-                r.removed_at is not None,
-            )
-            for r in rows
-        }
-
-    def deadlines(self) -> dict[str, Stored[DeadlineRecord]]:
-        rows = self.session.scalars(select(DeadlineRow).order_by(DeadlineRow.due_at)).unique()
-        return {
-            r.code: Stored(
-                DeadlineRecord(_deadline(r), r.due_at, r.sequence),
-                r.source,
-                r.removed_at is not None,
-            )
-            for r in rows
-        }
-
-    def deadline(self, code: str) -> Stored[DeadlineRecord] | None:
-        """One deadline by its code, matched without regard to case (codes are unique)."""
-        r = (
-            self.session.scalars(
-                select(DeadlineRow).where(func.lower(DeadlineRow.code) == code.lower())
-            )
-            .unique()
-            .first()
-        )
-        if r is None:
-            return None
-        return Stored(
-            DeadlineRecord(_deadline(r), r.due_at, r.sequence), r.source, r.removed_at is not None
-        )
-
-    def meeting(self, code: str) -> Stored[MeetingRecord] | None:
-        r = self.session.scalar(select(MeetingRow).where(MeetingRow.code == code))
-        if r is None:
-            return None
-        return Stored(
-            MeetingRecord(meeting_from_row(r), r.uid, r.sequence, r.starts_at, r.ends_at),
-            r.source,
-            r.removed_at is not None,
-        )
-
-    def save_meeting(
-        self,
-        meeting: Meeting,
-        *,
-        uid: str,
-        starts_at: datetime,
-        ends_at: datetime,
-        source: str | None,
-        bump_sequence: bool,
-        now: datetime,
-    ) -> None:
-        row = self.session.scalar(select(MeetingRow).where(MeetingRow.code == meeting.code))
-        if row is None:
-            row = MeetingRow(
-                code=meeting.code, uid=uid, recurrence_id="", sequence=0, created_at=now
-            )
-        elif bump_sequence:
-            row.sequence += 1
-        row.title, row.titles, row.kind = meeting.title, dict(meeting.titles), meeting.kind.value
-        row.all_day, row.start_local, row.end_local = meeting.all_day, meeting.start, meeting.end
-        row.timezone, row.starts_at, row.ends_at = meeting.timezone, starts_at, ends_at
-        row.venue, row.host_country = meeting.venue, meeting.host_country
-        row.status, row.notes = meeting.status.value, meeting.notes
-        row.groups = list(
-            self.session.scalars(
-                select(GroupRow).where(GroupRow.code.in_(meeting.groups)).order_by(GroupRow.code)
-            )
-        )
-        row.source, row.removed_at, row.updated_at = source, None, now
-        self.session.add(row)
-
-    def remove_meeting(self, code: str, *, now: datetime) -> None:
-        row = self.session.scalar(select(MeetingRow).where(MeetingRow.code == code))
-        if row is not None:
-            row.removed_at = row.updated_at = now
-
-    def save_deadline(
-        self,
-        deadline: Deadline,
-        *,
-        due_at: datetime,
-        source: str | None,
-        bump_sequence: bool,
-        now: datetime,
-    ) -> None:
-        row = self.session.scalar(select(DeadlineRow).where(DeadlineRow.code == deadline.code))
-        if row is None:
-            row = DeadlineRow(code=deadline.code, sequence=0, created_at=now, targets=[])
-        elif bump_sequence:
-            row.sequence += 1
-        row.title, row.titles, row.kind = deadline.title, dict(deadline.titles), deadline.kind.value
-        row.due_rule, row.timezone, row.due_at = str(deadline.due), deadline.timezone, due_at
-        row.notes = deadline.notes
-        row.meeting = (
-            self.session.scalar(select(MeetingRow).where(MeetingRow.code == deadline.meeting))
-            if deadline.meeting
-            else None
-        )
-        groups = {g.code: g for g in self.session.scalars(select(GroupRow)).unique()}
-        people = {p.handle: p for p in self.session.scalars(select(PersonRow))}
-        current = {
-            (t.group.code if t.group else t.person.handle if t.person else ""): t
-            for t in row.targets
-        }
-        for key, target in current.items():
-            if key not in deadline.assign:
-                row.targets.remove(target)
-        for key in deadline.assign:
-            if key not in current:
-                group = groups.get(key)
-                person = None if group is not None else people[key]
-                row.targets.append(DeadlineTargetRow(group=group, person=person))
-        row.source, row.removed_at, row.updated_at = source, None, now
-        self.session.add(row)
-
-    def set_due(self, code: str, due_at: datetime, *, now: datetime) -> None:
-        row = self.session.scalar(select(DeadlineRow).where(DeadlineRow.code == code))
-        if row is not None and row.due_at != due_at:
-            row.due_at, row.sequence, row.updated_at = due_at, row.sequence + 1, now
-
-    def remove_deadline(self, code: str, *, now: datetime) -> None:
-        row = self.session.scalar(select(DeadlineRow).where(DeadlineRow.code == code))
-        if row is not None:
-            row.removed_at = row.updated_at = now
 
 
 # ------------------------------------------------------------ assignments

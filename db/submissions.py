@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from core.model import MeetingStatus, SubmissionStatus
@@ -19,13 +19,17 @@ from db.models import (
     PersonRow,
     SubmissionRow,
 )
-from db.repositories import latest_versions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
     from sqlalchemy.orm import Session
+
+
+#: The first key of the PostgreSQL advisory locks that number one input's versions (the second
+#: is the assignment's id).
+_VERSION_LOCK = 0x466F63
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,18 +64,26 @@ class OwnAssignment:
 class SubmissionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # (deadline, handle) -> (assignment id, active), as read in this unit of work
+        self._assignments: dict[tuple[str, str], tuple[int, bool] | None] = {}
 
-    def _assignment(self, deadline: str, handle: str) -> AssignmentRow | None:
-        return self.session.scalar(
-            select(AssignmentRow)
-            .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
-            .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
-            .where(DeadlineRow.code == deadline, PersonRow.handle == handle)
-        )
+    def _assignment(self, deadline: str, handle: str) -> tuple[int, bool] | None:
+        """The assignment's id and whether it is active: two columns, no ORM objects (an
+        ``AssignmentRow`` would load its deadline, meeting, groups and their members)."""
+        key = (deadline, handle)
+        if key not in self._assignments:
+            row = self.session.execute(
+                select(AssignmentRow.id, AssignmentRow.active)
+                .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
+                .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
+                .where(DeadlineRow.code == deadline, PersonRow.handle == handle)
+            ).first()
+            self._assignments[key] = (row[0], bool(row[1])) if row is not None else None
+        return self._assignments[key]
 
     def is_assigned(self, deadline: str, handle: str) -> bool:
-        row = self._assignment(deadline, handle)
-        return row is not None and row.active
+        found = self._assignment(deadline, handle)
+        return found is not None and found[1]
 
     def add_version(
         self,
@@ -90,23 +102,28 @@ class SubmissionRepository:
         Two writers may pick the same number: the unique (assignment, version) constraint
         refuses the second, and the caller tries again.
         """
-        assignment = self._assignment(deadline, handle)
-        if assignment is None:
+        found = self._assignment(deadline, handle)
+        if found is None:
             raise LookupError(f"{handle} owes no {deadline}")
+        assignment_id = found[0]
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Writers of one input take turns until commit (SQLite's writers always do): fifty
+            # at once would otherwise race for each number, and one could lose every retry.
+            self.session.execute(select(func.pg_advisory_xact_lock(_VERSION_LOCK, assignment_id)))
         by = self.session.scalar(select(PersonRow.id).where(PersonRow.handle == submitted_by))
         if by is None:
             raise LookupError(f"no person {submitted_by}")
         version = 1 + (
             self.session.scalar(
                 select(func.max(SubmissionRow.version)).where(
-                    SubmissionRow.assignment_id == assignment.id
+                    SubmissionRow.assignment_id == assignment_id
                 )
             )
             or 0
         )
-        self.session.add(
-            SubmissionRow(
-                assignment_id=assignment.id,
+        self.session.execute(
+            insert(SubmissionRow).values(
+                assignment_id=assignment_id,
                 version=version,
                 text=text,
                 links=list(links),
@@ -117,20 +134,31 @@ class SubmissionRepository:
                 status=SubmissionStatus.RECEIVED.value,
             )
         )
-        self.session.flush()
         return version
 
     def declare_not_applicable(
         self, deadline: str, handle: str, *, reason: str, at: datetime
     ) -> None:
-        assignment = self._assignment(deadline, handle)
-        if assignment is None:
+        found = self._assignment(deadline, handle)
+        if found is None:
             raise LookupError(f"{handle} owes no {deadline}")
-        assignment.not_applicable_reason, assignment.not_applicable_at = reason, at
+        self.session.execute(
+            update(AssignmentRow)
+            .where(AssignmentRow.id == found[0])
+            .values(not_applicable_reason=reason, not_applicable_at=at)
+        )
 
     def assignments_of(self, handle: str) -> list[OwnAssignment]:
         """The active assignments of ``handle`` on deadlines still on the calendar."""
-        latest = latest_versions()
+        # Each of this person's assignments' latest version, found through the (assignment,
+        # version) index: not a GROUP BY over every submission stored.
+        older = aliased(SubmissionRow)
+        latest = (
+            select(func.max(older.version))
+            .where(older.assignment_id == AssignmentRow.id)
+            .correlate(AssignmentRow)
+            .scalar_subquery()
+        )
         query = (
             select(
                 DeadlineRow.code,
@@ -152,11 +180,10 @@ class SubmissionRepository:
             .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
             .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
             .outerjoin(MeetingRow, DeadlineRow.meeting_id == MeetingRow.id)
-            .outerjoin(latest, latest.c.assignment_id == AssignmentRow.id)
             .outerjoin(
                 SubmissionRow,
                 (SubmissionRow.assignment_id == AssignmentRow.id)
-                & (SubmissionRow.version == latest.c.version),
+                & (SubmissionRow.version == latest),
             )
             .where(
                 PersonRow.handle == handle,

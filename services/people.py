@@ -28,3 +28,10 @@ def match_slack_user(user_id: str, email: str, *, uow: UnitOfWork) -> Person | N
             uow.roster.set_slack_user_id(person.handle, user_id)
             uow.commit()
     return person
+
+
+def person_name(handle: str, *, uow: UnitOfWork) -> str:
+    """The name a person goes by (their handle when they are no longer in the roster)."""
+    with uow:
+        person = uow.roster.person(handle)
+    return person.name if person is not None else handle

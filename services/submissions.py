@@ -48,6 +48,10 @@ class SubmissionRefusedError(Exception):
         self.problem = problem
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type[SubmissionRefusedError], tuple[Problem, str]]:
+        # Rebuilt from its own arguments: refusals come back from worker processes pickled.
+        return (type(self), (self.problem, self.detail))
+
 
 @dataclass(frozen=True, slots=True)
 class Submission:

@@ -3,15 +3,15 @@
 With ``SLACK_SIGNING_SECRET`` set and no ``SLACK_BOT_TOKEN``, ``focal serve`` still takes
 signed requests at ``POST /slack/events`` (that is how ``focal demo`` records a submission
 through the running app), but nothing goes to Slack, as everywhere in Focal without a token:
-every reply (``respond``, to the request's ``response_url``), direct message
+every reply (to the request's ``response_url``), direct message
 (``chat.postMessage``) and form (``views.open``) becomes an ``outbox`` row, and a log line.
 
 Bolt verifies every request exactly as before (signature, 5-minute window, replays); only the
 authorization differs: without a token there is no ``auth.test`` to call, so each request is
-authorized as coming from its own workspace and user. The Web API calls the listeners make go
-to ``ConsoleWebClient``; any call other than the three above answers ``not_authed``, as Slack
-does without a token (``users.info``: a stranger to the roster is then told to ask the
-coordinators).
+authorized as coming from its own workspace and user. The listeners' Web API calls go to
+``ConsoleWebClient`` (through ``ConsoleConnection``); any call other than the three above
+answers ``not_authed``, as Slack does without a token (``users.info``: a stranger to the
+roster is then told to ask the coordinators).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.authorization import AuthorizeResult
@@ -26,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import select
 
+from bots.slack.connection import SlackConnection
 from core.runs import one_line
 from db.models import OutboxRow, PersonRow
 
@@ -95,34 +97,6 @@ class ConsoleOutbox:
         )
 
 
-class ConsoleRespond:
-    """Bolt's ``respond`` in console mode: the reply becomes an outbox row, with the
-    ``response_url`` it was meant for (whoever sent the request can find it there)."""
-
-    def __init__(self, outbox: ConsoleOutbox, *, user_id: str | None, response_url: str) -> None:
-        self.outbox = outbox
-        self.user_id = user_id
-        self.response_url = response_url
-
-    async def __call__(
-        self,
-        text: str = "",
-        blocks: list[Any] | None = None,
-        response_type: str | None = None,
-        **fields: Any,  # noqa: ANN401 - replace_original and the rest of Bolt's respond()
-    ) -> None:
-        payload: dict[str, Any] = {
-            "response_url": self.response_url,
-            "user_id": self.user_id,
-            "response_type": response_type or "ephemeral",
-        }
-        payload |= {k: v for k, v in fields.items() if isinstance(v, bool)}
-        shown = [b if isinstance(b, dict) else b.to_dict() for b in blocks] if blocks else None
-        await self.outbox.awrite(
-            kind=REPLY, user_id=self.user_id, text=text, payload=payload, blocks=shown
-        )
-
-
 class ConsoleWebClient(AsyncWebClient):
     """The Web API as the listeners see it in console mode: messages and forms go to the
     outbox; anything else answers ``not_authed``. Never opens a connection."""
@@ -186,22 +160,59 @@ async def authorize_locally(
     return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
 
 
-def console_middleware(
-    focal: App,
-) -> Callable[..., Awaitable[BoltResponse]]:
-    """A Bolt middleware that hands the listeners the console's client and ``respond``."""
-    outbox = ConsoleOutbox(focal)
+class ConsoleConnection(SlackConnection):
+    """The bot's connection to Slack in console mode: replies at response URLs, direct messages
+    and forms become outbox rows (``ConsoleWebClient``); nothing opens a connection."""
 
-    async def to_the_outbox(
+    #: Response URLs whose asker is remembered (a reply names its person in the outbox).
+    REMEMBERED = 10_000
+
+    def __init__(self, outbox: ConsoleOutbox) -> None:
+        super().__init__(ConsoleWebClient(outbox))
+        self.outbox = outbox
+        self._askers: OrderedDict[str, str | None] = OrderedDict()
+
+    def asked(self, response_url: str, user_id: str | None) -> None:
+        """Remember who sent the request that ``response_url`` answers."""
+        self._askers[response_url] = user_id
+        while len(self._askers) > self.REMEMBERED:
+            self._askers.popitem(last=False)
+
+    def api(self) -> AsyncWebClient:
+        return self.client
+
+    async def respond(self, url: str, text: str, **fields: Any) -> None:  # noqa: ANN401
+        """The reply, kept in the outbox under the ``response_url`` it was meant for (whoever
+        sent the request finds it there)."""
+        user_id = self._askers.get(url)
+        payload: dict[str, Any] = {
+            "response_url": url,
+            "user_id": user_id,
+            "response_type": fields.pop("response_type", None) or "ephemeral",
+        }
+        payload |= {k: v for k, v in fields.items() if isinstance(v, bool)}
+        blocks = fields.get("blocks")
+        shown = [b if isinstance(b, dict) else b.to_dict() for b in blocks] if blocks else None
+        await self.outbox.awrite(
+            kind=REPLY, user_id=user_id, text=text, payload=payload, blocks=shown
+        )
+
+    async def close(self) -> None:
+        return None
+
+
+def console_middleware(
+    connection: ConsoleConnection,
+) -> Callable[..., Awaitable[BoltResponse]]:
+    """A Bolt middleware that notes who sent each request with a ``response_url``."""
+
+    async def note_the_asker(
         req: AsyncBoltRequest,
         resp: BoltResponse,  # noqa: ARG001 - Bolt passes arguments by name
         next: Callable[[], Awaitable[BoltResponse]],  # noqa: A002 - Bolt's name
     ) -> BoltResponse:
-        req.context["client"] = ConsoleWebClient(outbox)
         if req.context.response_url:
-            req.context["respond"] = ConsoleRespond(
-                outbox, user_id=req.context.user_id, response_url=req.context.response_url
-            )
+            connection.asked(req.context.response_url, req.context.user_id)
         return await next()
 
-    return to_the_outbox
+    return note_the_asker

@@ -1,25 +1,22 @@
 """What the ``/focal`` app does after each acknowledgement: answer commands, buttons and modals.
 
-``FocalBot``'s methods run after the listener's ``ack()``: they call the services in worker
-threads (the event loop keeps serving other requests), and reply through the request's
-``response_url`` (ephemeral) or, after a modal, in a direct message. A submission is committed
-before its receipt is sent. When the database cannot be reached the person is told that nothing
-was recorded.
+``FocalBot``'s methods run after the listener's ``ack()``, as jobs of its ``Backlog``: they call
+the services in its workers (``bots.slack.workers``: worker processes; the event loop keeps
+serving other requests), and reply through the request's ``response_url`` (ephemeral) or, after
+a modal, in a direct message (``bots.slack.connection``). A submission is committed before its
+receipt is sent. When the database cannot be reached the person is told that nothing was
+recorded.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bots.slack.backlog import Backlog
 from bots.slack.feed_links import calendar_text
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.replies import (
@@ -45,6 +42,7 @@ from bots.slack.views import (
     state_value,
     submit_modal,
 )
+from bots.slack.workers import DATABASE_DOWN
 from core.commands import (
     MAX_REASON,
     MAX_TEXT,
@@ -60,10 +58,11 @@ from core.commands import (
 from core.model import Language
 from services.deadlines import my_deadlines, submittable
 from services.feed_access import feed_access
-from services.people import match_slack_user, person_by_slack_id
+from services.people import match_slack_user, person_by_slack_id, person_name
 from services.reminders import remind_tomorrow
 from services.submissions import (
     Problem,
+    Receipt,
     Submission,
     SubmissionRefusedError,
     check_submittable,
@@ -75,20 +74,16 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from slack_bolt.context.ack.async_ack import AsyncAck
-    from slack_bolt.context.respond.async_respond import AsyncRespond
-    from slack_sdk.web.async_client import AsyncWebClient
 
+    from bots.slack.connection import SlackConnection
+    from bots.slack.workers import ServiceWorkers
     from config.wiring import App
     from core.commands import Command
     from core.model import Person
 
 log = logging.getLogger("focal.slack")
 
-P = ParamSpec("P")
 T = TypeVar("T")
-
-#: The database could not be reached (or its pool is exhausted): nothing was written.
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,70 +113,70 @@ def _plain(text: str) -> str:
 
 
 class FocalBot:
-    """The listeners' shared state: the application and a cache of no one."""
+    """The listeners' shared state: the application, the Web API client, the workers that run
+    the services, the work still to do after acknowledgements, and the connection to Slack."""
 
-    def __init__(self, focal: App) -> None:
+    def __init__(self, focal: App, slack: SlackConnection, workers: ServiceWorkers) -> None:
         self.focal = focal
+        self.slack = slack
+        self.workers = workers
         self.cmd = focal.settings.slack_command
-        # Few workers on purpose: the services are Python CPU work under the GIL, and every
-        # extra busy thread delays the event loop's acknowledgements. SQLite writes one at a
-        # time anyway; PostgreSQL gets a second worker to overlap its round trips.
-        sqlite = focal.engine.dialect.name == "sqlite"
-        self.executor = ThreadPoolExecutor(
-            max_workers=1 if sqlite else 2, thread_name_prefix="focal-bot"
-        )
+        self.backlog = Backlog()
 
-    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """A service call, in a worker thread: the event loop keeps serving others."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:  # noqa: ANN401
+        """A service call (its ``uow=`` added), in a worker: the event loop serves others."""
+        return await self.workers.call(fn, *args, **kwargs)
 
     def now(self) -> Any:  # noqa: ANN401 - datetime, read at the edge
         return self.focal.clock.now()
 
-    async def who(self, user_id: str, client: AsyncWebClient) -> Asker:
-        person = await self.run(person_by_slack_id, user_id, uow=self.focal.uow())
+    async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a deadline for the backlog
+        """Finish the acknowledged work (within ``timeout`` seconds), then let go of Slack and
+        stop the workers."""
+        await self.backlog.finish(timeout)
+        await self.slack.close()
+        await self.workers.close()
+
+    async def who(self, user_id: str) -> Asker:
+        person = await self.run(person_by_slack_id, user_id)
         locale = None
         if person is None:
             try:
-                info = await client.users_info(user=user_id, include_locale=True)
+                info = await self.slack.api().users_info(user=user_id, include_locale=True)
             except SlackApiError:
                 info = None
             user: dict[str, Any] = (info.get("user") if info else None) or {}
             locale = user.get("locale")
             email = (user.get("profile") or {}).get("email")
             if email:
-                person = await self.run(match_slack_user, user_id, email, uow=self.focal.uow())
+                person = await self.run(match_slack_user, user_id, email)
         if person is None:
             return Asker(user_id, None, _language(locale), self.focal.settings.timezone)
         return Asker(user_id, person, person.language.value, person.timezone)
 
     # ------------------------------------------------------------- commands
 
-    async def on_command(
-        self, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def on_command(self, body: dict[str, Any]) -> None:
         """After the ack: work out the answer, and send it to the command's response URL."""
         command = parse_command(body.get("text") or "")
         language = Language.EN.value
         try:
-            asker = await self.who(body["user_id"], client)
+            asker = await self.who(body["user_id"])
             language = asker.language
-            reply = await self.answer(command, asker, body, client)
+            reply = await self.answer(command, asker, body)
         except DATABASE_DOWN:
             reply = phrase("database_down", language)
         except Exception:
             log.exception("/focal failed")
             reply = phrase("failed", language)
         if reply:
-            await respond(text=reply, response_type="ephemeral")
+            await self.slack.respond(body["response_url"], reply)
 
     async def answer(
         self,
         command: Command | CommandError,
         asker: Asker,
         body: dict[str, Any],
-        client: AsyncWebClient,
     ) -> str | None:
         language = asker.language
         if isinstance(command, CommandError):
@@ -193,15 +188,13 @@ class FocalBot:
             person = _known(asker)
             if isinstance(command, Calendar):
                 return await self.calendar(command, asker, person)
-            return await self.personal(command, asker, person, body, client)
+            return await self.personal(command, asker, person, body)
         except SubmissionRefusedError as refused:
             return self.refusal(refused, asker, code or "")
 
     async def calendar(self, command: Calendar, asker: Asker, person: Person) -> str:
         """The private feed links: issued on first asking, replaced on ``reset``."""
-        access = await self.run(
-            feed_access, person.handle, reset=command.reset, uow=self.focal.uow(), now=self.now()
-        )
+        access = await self.run(feed_access, person.handle, reset=command.reset, now=self.now())
         return calendar_text(
             access,
             language=asker.language,
@@ -216,18 +209,17 @@ class FocalBot:
         asker: Asker,
         person: Person,
         body: dict[str, Any],
-        client: AsyncWebClient,
     ) -> str | None:
         """The subcommands that need to know who is asking."""
         handle, language = person.handle, asker.language
         if isinstance(command, ListDeadlines):
-            mine = await self.run(my_deadlines, handle, uow=self.focal.uow(), now=self.now())
+            mine = await self.run(my_deadlines, handle, now=self.now())
             return deadlines_text(mine, language=language, timezone=asker.timezone, now=self.now())
         if isinstance(command, Status):
             return await self.run(
                 status_text,
                 command.code,
-                self.focal,
+                now=self.now(),
                 actor=handle,
                 language=language,
                 timezone=asker.timezone,
@@ -239,14 +231,11 @@ class FocalBot:
                 command.code,
                 actor=handle,
                 reason=command.reason,
-                uow=self.focal.uow(),
                 now=self.now(),
             )
             return not_applicable_text(code, language=language)
         if isinstance(command, Submit) and (command.text is None or command.code is None):
-            return await self.open_submit_modal(
-                asker, command.code, body["trigger_id"], client, body
-            )
+            return await self.open_submit_modal(asker, command.code, body["trigger_id"], body)
         if isinstance(command, Submit) and command.code and command.text:
             return await self.submit_text(asker, command.code, command.text)
         return None  # Help, Calendar: answered before
@@ -262,13 +251,11 @@ class FocalBot:
         person = _known(asker)
         submission = Submission(deadline=code, text=text, actor=person.handle)
         try:
-            receipt = await self.run(
-                record_submission, submission, uow=self.focal.uow(), now=self.now()
-            )
+            receipt = await self.run(record_submission, submission, now=self.now())
         except SubmissionRefusedError as refused:
             if refused.problem is not Problem.NOT_ASSIGNED:
                 raise
-            items = await self.run(submittable, person.handle, uow=self.focal.uow(), now=self.now())
+            items = await self.run(submittable, person.handle, now=self.now())
             same = [i for i in items if i.code.casefold() == code.casefold() and i.on_behalf]
             if not same:
                 raise
@@ -280,7 +267,6 @@ class FocalBot:
             receipt = await self.run(
                 record_submission,
                 replace(submission, person=same[0].owner),
-                uow=self.focal.uow(),
                 now=self.now(),
             )
             return receipt_text(receipt, language=asker.language, owner_name=same[0].owner_name)
@@ -291,18 +277,15 @@ class FocalBot:
         asker: Asker,
         code: str | None,
         trigger_id: str,
-        client: AsyncWebClient,
         body: dict[str, Any],
     ) -> str | None:
         handle = _known(asker).handle
-        items = await self.run(submittable, handle, uow=self.focal.uow(), now=self.now())
+        items = await self.run(submittable, handle, now=self.now())
         chosen = None
         if code is not None:
             match = [i for i in items if i.code.casefold() == code.casefold()]
             if not match:  # say why it cannot be submitted
-                await self.run(
-                    check_submittable, code, actor=handle, uow=self.focal.uow(), now=self.now()
-                )
+                await self.run(check_submittable, code, actor=handle, now=self.now())
                 return phrase("nothing_to_submit", asker.language, cmd=self.cmd)
             first = match[0]
             chosen = Choice(first.code, first.owner if first.on_behalf else None)
@@ -315,14 +298,14 @@ class FocalBot:
             chosen=chosen,
             private_metadata=metadata(channel=channel, language=asker.language),
         )
-        await client.views_open(trigger_id=trigger_id, view=view)
+        await self.slack.api().views_open(trigger_id=trigger_id, view=view)
         return None
 
     # -------------------------------------------------------------- modals
 
-    async def on_submit_view(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def on_submit_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Checked, written, then answered (a refusal shows in the form); the receipt follows
+        in a direct message, after the answer."""
         view = body["view"]
         language = read_metadata(view).get("language", Language.EN.value)
         chosen = state_value(view, DEADLINE)
@@ -343,7 +326,7 @@ class FocalBot:
         choice = Choice.parse(chosen)
         user_id = body["user"]["id"]
         try:
-            asker = await self.who(user_id, client)
+            asker = await self.who(user_id)
             person = _known(asker)
             receipt = await self.run(
                 record_submission,
@@ -354,7 +337,6 @@ class FocalBot:
                     person=choice.owner,
                     links=(link,) if link else (),
                 ),
-                uow=self.focal.uow(),
                 now=self.now(),
             )
         except SubmissionRefusedError as refused:
@@ -367,22 +349,19 @@ class FocalBot:
             await ack(response_action="errors", errors={TEXT: phrase("database_down", language)})
             return
         await ack()
-        owner_name = person.name
+        self.backlog.add(self.send_receipt, user_id, receipt, asker.language, person.name)
+
+    async def send_receipt(
+        self, user_id: str, receipt: Receipt, language: str, actor_name: str
+    ) -> None:
+        owner_name = actor_name
         if receipt.on_behalf:
-            owner_name = await self.run(self._name_of, receipt.person)
-        await client.chat_postMessage(
-            channel=user_id,
-            text=receipt_text(receipt, language=asker.language, owner_name=owner_name),
+            owner_name = await self.run(person_name, receipt.person)
+        await self.slack.post(
+            user_id, receipt_text(receipt, language=language, owner_name=owner_name)
         )
 
-    def _name_of(self, handle: str) -> str:
-        with self.focal.uow() as uow:
-            person = uow.roster.roster().people.get(handle)
-        return person.name if person else handle
-
-    async def on_not_applicable_view(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def on_not_applicable_view(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body["view"]
         data = read_metadata(view)
         language, code = data.get("language", Language.EN.value), data.get("code", "")
@@ -394,13 +373,12 @@ class FocalBot:
             return
         user_id = body["user"]["id"]
         try:
-            asker = await self.who(user_id, client)
+            asker = await self.who(user_id)
             done = await self.run(
                 declare_not_applicable,
                 code,
                 actor=_known(asker).handle,
                 reason=reason,
-                uow=self.focal.uow(),
                 now=self.now(),
             )
         except SubmissionRefusedError as refused:
@@ -413,28 +391,26 @@ class FocalBot:
             await ack(response_action="errors", errors={REASON: phrase("database_down", language)})
             return
         await ack()
-        await client.chat_postMessage(
-            channel=user_id, text=not_applicable_text(done, language=asker.language)
+        self.backlog.add(
+            self.slack.post, user_id, not_applicable_text(done, language=asker.language)
         )
 
     # ------------------------------------------------------------- buttons
 
-    async def on_button(
-        self, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def on_button(self, body: dict[str, Any]) -> None:
         action = body["actions"][0]
         code, kind = str(action.get("value") or ""), action["action_id"]
         language = Language.EN.value
 
         async def reply(text: str) -> None:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+            await self.slack.respond(body["response_url"], text, replace_original=False)
 
         try:
-            asker = await self.who(body["user"]["id"], client)
+            asker = await self.who(body["user"]["id"])
             language = asker.language
             handle = _known(asker).handle
             if kind == SUBMIT_ACTION:
-                text = await self.open_submit_modal(asker, code, body["trigger_id"], client, body)
+                text = await self.open_submit_modal(asker, code, body["trigger_id"], body)
                 if text:
                     await reply(text)
             elif kind == SNOOZE_ACTION:
@@ -442,22 +418,19 @@ class FocalBot:
                     remind_tomorrow,
                     code,
                     handle=handle,
-                    uow=self.focal.uow(),
                     policy=self.focal.policy(),
                     now=self.now(),
                 )
                 await reply(snoozed_text(code, at, language=language, timezone=asker.timezone))
             elif kind == NOT_APPLICABLE_ACTION:
-                code = await self.run(
-                    check_submittable, code, actor=handle, uow=self.focal.uow(), now=self.now()
-                )
+                code = await self.run(check_submittable, code, actor=handle, now=self.now())
                 channel = (body.get("channel") or {}).get("id")
                 view = not_applicable_modal(
                     code,
                     language=language,
                     private_metadata=metadata(code=code, channel=channel, language=language),
                 )
-                await client.views_open(trigger_id=body["trigger_id"], view=view)
+                await self.slack.api().views_open(trigger_id=body["trigger_id"], view=view)
         except SubmissionRefusedError as refused:
             await reply(
                 refusal_text(

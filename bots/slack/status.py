@@ -13,8 +13,8 @@ from services.status import AccessRefusedError, UnknownDeadlineError, submission
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from config.wiring import App
     from core.status import Entry
+    from services.ports import UnitOfWork
     from services.status import StatusReport
 
 _NAME_MAX, _REASON_MAX, _NOTE_MAX = 100, 300, 200
@@ -127,13 +127,20 @@ def render_status(report: StatusReport, *, language: str, timezone: str, now: da
 
 
 def status_text(
-    code: str, focal: App, *, actor: str, language: str, timezone: str, cmd: str
+    code: str,
+    *,
+    uow: UnitOfWork,
+    actor: str,
+    language: str,
+    timezone: str,
+    cmd: str,
+    now: datetime,
 ) -> str:
-    """The reply to ``/focal status CODE`` (runs in a worker thread: it reads the database)."""
+    """The reply to ``/focal status CODE`` (runs in a worker: it reads the database)."""
     try:
-        report = submission_status(code, uow=focal.uow(), actor=actor)
+        report = submission_status(code, uow=uow, actor=actor)
     except UnknownDeadlineError:
         return _w("unknown", language, code=escape(code, 80), cmd=cmd)
     except AccessRefusedError:
         return _w("refused", language, code=escape(code, 80), cmd=cmd)
-    return render_status(report, language=language, timezone=timezone, now=focal.clock.now())
+    return render_status(report, language=language, timezone=timezone, now=now)

@@ -29,9 +29,9 @@ from services.flow_runs import flow_health
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from slack_bolt.async_app import AsyncApp
     from starlette.requests import Request
 
+    from bots.slack.app import FocalSlackApp
     from config.wiring import App
     from core.runs import FlowRun
 
@@ -39,6 +39,8 @@ log = logging.getLogger("focal.web")
 
 #: How long /healthz waits for the database before it says it is unreachable.
 HEALTH_TIMEOUT = 3.0
+#: How long a stopping app lets acknowledged Slack requests finish (their replies, receipts).
+FINISH_TIMEOUT = 30.0
 
 
 def _instant(at: datetime | None) -> str | None:
@@ -77,7 +79,7 @@ def _health(focal: App, flows: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def build_web_app(focal: App, *, bolt: AsyncApp | None = None) -> Starlette:
+def build_web_app(focal: App, *, bolt: FocalSlackApp | None = None) -> Starlette:
     """The ASGI app. Without ``bolt`` (Slack not configured) the Slack endpoint answers 503."""
     handler = AsyncSlackRequestHandler(bolt) if bolt is not None else None
 
@@ -107,9 +109,13 @@ def build_web_app(focal: App, *, bolt: AsyncApp | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # What is built at start-up lives as long as the process: keep the collector off it,
         # so that its full passes (which stop every request) stay short.
+        if bolt is not None:  # the service workers up and connected before the first request
+            await bolt.start_workers()
         gc.collect()
         gc.freeze()
         yield
+        if bolt is not None:  # what Slack was told is under way gets done
+            await bolt.close(FINISH_TIMEOUT)
 
     return Starlette(
         lifespan=lifespan,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from bots.slack.app import build_bolt_app
 from bots.slack.messages import NOT_APPLICABLE_ACTION, SNOOZE_ACTION, SUBMIT_ACTION
 from bots.slack.notifier import SlackNotifier, build_web_clients
+from bots.slack.workers import ThreadWorkers
 from bots.web.app import build_web_app
 from config.settings import Settings
 from config.wiring import App
@@ -121,8 +123,12 @@ def settings(url: str, slack: SlackStandIn) -> Settings:
     )
 
 
-@pytest.fixture
-def office(engine: Engine, make_uow: Any, slack: SlackStandIn) -> Iterator[Office]:
+def open_office(
+    engine: Engine, make_uow: Any, slack: SlackStandIn, *, in_threads: bool = False
+) -> Iterator[Office]:
+    """The office's roster and calendar loaded, the app served. Its services run in worker
+    processes, as under ``focal serve`` (each with an engine of its own, on the same database);
+    ``in_threads``: in a thread of this process, on ``engine`` (for a fault put into it)."""
     load(make_uow, now=LOADED, roster=ROSTER, calendar=CALENDAR)
     users = {
         handle: slack.add_user(name=handle, email=email, locale=locale)
@@ -134,9 +140,20 @@ def office(engine: Engine, make_uow: Any, slack: SlackStandIn) -> Iterator[Offic
         session_factory=build_session_factory(engine),
         clock=FixedClock(NOW),  # type: ignore[arg-type]
     )
-    web = build_web_app(focal, bolt=build_bolt_app(focal))
+    workers = ThreadWorkers(focal) if in_threads else None
+    web = build_web_app(focal, bolt=build_bolt_app(focal, workers=workers))
     with serve_asgi(web) as base:
         yield Office(focal, slack, SlackSender(base, SECRET, slack=slack), users, engine)
+
+
+@pytest.fixture
+def office(engine: Engine, make_uow: Any, slack: SlackStandIn) -> Iterator[Office]:
+    yield from open_office(engine, make_uow, slack)
+
+
+@pytest.fixture
+def office_in_threads(engine: Engine, make_uow: Any, slack: SlackStandIn) -> Iterator[Office]:
+    yield from open_office(engine, make_uow, slack, in_threads=True)
 
 
 def versions(office: Office, handle: str, code: str = WORKPLANS) -> list[tuple[int, str, str]]:
@@ -565,7 +582,11 @@ def test_fifty_focal_points_submitting_at_once(engine: Engine, make_uow: Any, sl
 # ---------------------------------------------------------------- the database
 
 
-def test_the_database_failing_mid_request_writes_nothing_and_says_so(office: Office) -> None:
+def test_the_database_failing_mid_request_writes_nothing_and_says_so(
+    office_in_threads: Office,
+) -> None:
+    office = office_in_threads
+
     def fail_on_audit(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO AUDIT"):
             raise OperationalError(statement, {}, ConnectionError("server closed the connection"))
@@ -581,8 +602,51 @@ def test_the_database_failing_mid_request_writes_nothing_and_says_so(office: Off
     assert versions(office, "minh") == [(1, "later", "minh")]
 
 
+def test_the_answer_leaves_before_the_work_and_stopping_finishes_the_work(
+    engine: Engine, make_uow: Any, slack: SlackStandIn
+) -> None:
+    """Slack's answer does not wait for the database; what was acknowledged when the app is
+    told to stop is still done (written, replied to) before it stops."""
+    gate = threading.Event()
+
+    def hold_submissions(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO SUBMISSIONS"):
+            gate.wait(20)
+
+    opened = open_office(engine, make_uow, slack, in_threads=True)
+    office = next(opened)
+    event.listen(engine, "before_cursor_execute", hold_submissions)
+    try:
+        answers = [
+            office.sender.command(f"submit {WORKPLANS} part {n}", user_id=office.users["minh"])
+            for n in (1, 2, 3)
+        ]
+        assert [a.status for a in answers] == [200, 200, 200]
+        assert max(a.elapsed for a in answers) < 1, "answered while the database is held"
+        urls = [a.request.response_url for a in answers]
+        assert not any(slack.responses(url) for url in urls if url), "no reply before the work"
+        stopping = threading.Thread(target=opened.close)  # the app's shutdown, in the background
+        stopping.start()
+        time.sleep(0.3)
+        assert stopping.is_alive(), "the app waits for the work it acknowledged"
+        gate.set()
+        stopping.join(20)
+        assert not stopping.is_alive()
+    finally:
+        gate.set()
+        event.remove(engine, "before_cursor_execute", hold_submissions)
+        opened.close()
+    stored = {text: version for version, text, _ in versions(office, "minh")}
+    assert sorted(stored.values()) == [1, 2, 3]  # numbered as they were written
+    for n, url in enumerate(urls, start=1):
+        assert url is not None
+        said = reply_at(slack, url, timeout=1)
+        assert said == f"Received *{WORKPLANS}* v{stored[f'part {n}']} — on time. Thank you."
+
+
 def test_an_unreachable_database_is_said_plainly(tmp_path: Any, slack: SlackStandIn) -> None:
-    gone = create_engine(f"sqlite:///{tmp_path}/no/such/dir/focal.db")
+    (tmp_path / "file").write_text("not a directory")
+    gone = create_engine(f"sqlite:///{tmp_path}/file/no/such/dir/focal.db")
     focal = App(
         settings=settings(str(gone.url), slack),
         engine=gone,
