@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import functools
 import logging
 import multiprocessing
 import multiprocessing.util
 import os
 import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -100,7 +103,35 @@ class ThreadWorkers:
 _worker_app: App | Exception | None = None
 
 
-def _start_worker(settings: Settings, niceness: int) -> None:
+#: ``prctl(PR_SET_PDEATHSIG, ...)``: a signal the kernel sends a process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+#: The signal a worker gets when the app process dies without stopping it (SIGKILL, the
+#: out-of-memory killer): SIGTERM is ignored here, since it is the app's to act on.
+_ORPHANED = signal.SIGUSR1
+_busy = False  # a call is under way
+_orphaned = False  # the app process is gone: end once the call under way has finished
+
+
+def _on_orphaned(_signum: int, _frame: object) -> None:
+    global _orphaned  # noqa: PLW0603 - the worker process's own state
+    if not _busy:
+        os._exit(0)
+    _orphaned = True  # the call under way commits (or not) as it would have; then the worker ends
+
+
+def _die_with_parent(parent: int) -> None:
+    """On Linux, end this worker when the app process dies, however it dies: nothing of a
+    killed ``focal serve`` is left holding database connections."""
+    if not sys.platform.startswith("linux"):
+        return
+    signal.signal(_ORPHANED, _on_orphaned)
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, _ORPHANED, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the prctl took effect
+        os._exit(0)
+
+
+def _start_worker(settings: Settings, niceness: int, parent: int) -> None:
     """A worker process's start: its own engine; Ctrl-C and SIGTERM are for the app process,
     which finishes the work it acknowledged and then stops its workers."""
     global _worker_app  # noqa: PLW0603 - one application per worker process
@@ -108,6 +139,7 @@ def _start_worker(settings: Settings, niceness: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent(parent)
     with contextlib.suppress(OSError):
         os.nice(niceness)
     try:
@@ -127,11 +159,17 @@ def _app() -> App:
 
 
 def _in_worker(fn: Callable[..., T], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> T:
+    global _busy  # noqa: PLW0603 - the worker process's own state
     focal = _app()
+    _busy = True
     try:
         return _with_uow(focal, fn, args, kwargs)
     except DATABASE_DOWN as error:
         raise DatabaseUnavailableError(f"{type(error).__name__}: {error}"[:500]) from None
+    finally:
+        _busy = False
+        if _orphaned:  # nobody is left to take the answer
+            os._exit(0)
 
 
 def _ready() -> int:
@@ -163,7 +201,7 @@ class ProcessWorkers:
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self.settings, self.niceness),
+                initargs=(self.settings, self.niceness, os.getpid()),
             )
         return self._pool
 

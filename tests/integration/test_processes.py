@@ -1,4 +1,5 @@
-"""What ``focal serve`` starts beside the HTTP app does not outlive it, however it ends."""
+"""What ``focal serve`` starts beside the HTTP app does not outlive it, however it ends: the
+Prefect server and the flow runner, and the worker processes of the /focal services."""
 
 from __future__ import annotations
 
@@ -54,3 +55,64 @@ def test_a_child_is_told_to_stop_when_focal_serve_is_killed() -> None:
     finally:
         parent.kill()
         parent.communicate()
+
+
+#: A stand-in for focal serve's HTTP app: starts its /focal service workers, has one of them
+#: run a call that takes a second (and then writes a file, as a commit would), says the worker's
+#: pid once the call is under way, then waits to be killed.
+APP = """
+import asyncio, os, sys, time
+from bots.slack.workers import ProcessWorkers
+from config.settings import Settings
+from tests.integration.test_processes import slow_write, worker_pid
+
+async def main():
+    workers = ProcessWorkers(Settings(_env_file=None, database_url=sys.argv[1]), processes=1)
+    await workers.start()
+    pid = await workers.call(worker_pid)
+    call = asyncio.ensure_future(workers.call(slow_write, sys.argv[2]))
+    await asyncio.sleep(0.3)
+    print(pid, flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+def worker_pid(*, uow: object) -> int:
+    return os.getpid()
+
+
+def slow_write(path: str, *, uow: object) -> None:
+    """A call that is still under way when the app dies; its end stands for a commit."""
+    time.sleep(1)
+    Path(path).write_text("written")
+
+
+def test_a_service_worker_finishes_its_call_then_ends_when_the_app_is_killed(
+    tmp_path: Path,
+) -> None:
+    done = tmp_path / "done"
+    app = subprocess.Popen(
+        [sys.executable, "-c", APP, f"sqlite:///{tmp_path / 'focal.sqlite'}", str(done)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    worker = None
+    try:
+        assert app.stdout is not None
+        worker = int(app.stdout.readline())
+        assert not _gone(worker)
+        app.send_signal(signal.SIGKILL)
+        app.wait()
+        until = time.monotonic() + 10
+        while not _gone(worker):
+            assert time.monotonic() < until, "the service worker outlived the app"
+            time.sleep(0.05)
+        assert done.read_text() == "written", "the call under way was cut short"
+    finally:
+        app.kill()
+        if worker is not None and not _gone(worker):  # it holds the app's stdout open
+            os.kill(worker, signal.SIGKILL)
+        app.communicate(timeout=30)
