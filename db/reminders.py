@@ -11,19 +11,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
-from core.model import Language, MeetingStatus, Person, ReminderState
+from core.model import (
+    Assignment,
+    Group,
+    Language,
+    MeetingStatus,
+    Membership,
+    Person,
+    ReminderState,
+    Role,
+    Roster,
+)
 from core.notices import Titled
-from core.reminders import ReminderKind, StoredReminder
-from db.bulk import insert_ignoring
+from core.reminder_store import StoredReminder
+from core.reminders import AssignmentState, OpenAssignment, ReminderKind
+from db.bulk import UTCReader, insert_ignoring, raw
 from db.models import (
     AssignmentRow,
+    CoordinatorRow,
     DeadlineRow,
+    DeadlineTargetRow,
+    GroupRow,
     MeetingRow,
+    MembershipRow,
     Organization,
     PersonRow,
+    ReminderPlanDeadlineRow,
     ReminderPlanRow,
     ReminderRow,
     SubmissionRow,
@@ -54,6 +70,9 @@ _NEW_COLUMNS = (
     "updated_at",
 )
 _CHUNK = 500  # rows per IN (...) list: well under every backend's parameter limit
+_LANGUAGES = {language.value: language for language in Language}
+_KINDS = {kind.value: kind for kind in ReminderKind}
+_STATES = {state.value: state for state in ReminderState}
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -62,16 +81,18 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 
 @dataclass(frozen=True, slots=True)
-class AssignmentFacts:
-    """What planning needs of one active assignment."""
+class PlanningInputs:
+    """What planning reads: the roster, what each deadline's ``assign:`` names, the assignments.
 
-    deadline: str
-    person: str
-    assigned_at: datetime
-    due_at: datetime
-    submitted: bool
-    not_applicable: bool
-    cancelled: bool
+    ``assignments`` holds every active assignment of a deadline still on the calendar and a
+    person still on the roster; their ``via`` is left empty: ``targets`` (deadline code -> the
+    groups its ``assign:`` names) gives it when needed (``core.assignments.AssignedThrough``).
+    """
+
+    roster: Roster
+    deadlines: dict[str, int]  # code -> id of every deadline still on the calendar
+    targets: dict[str, tuple[str, ...]]
+    assignments: list[OpenAssignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,34 +137,161 @@ def _submitted() -> ColumnElement[bool]:
 class ReminderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # (deadline code, handle) -> assignment id, handle -> person id: read by planning_inputs
+        self._ids: tuple[dict[tuple[str, str], int], dict[str, int]] | None = None
 
     # ------------------------------------------------------------- planning
 
-    def assignment_facts(self) -> list[AssignmentFacts]:
-        """Every active assignment of a deadline still on the calendar."""
-        query = (
-            select(
-                DeadlineRow.code,
-                PersonRow.handle,
-                AssignmentRow.created_at,
-                DeadlineRow.due_at,
-                _submitted(),
-                AssignmentRow.not_applicable_reason.is_not(None),
-                func.coalesce(MeetingRow.status, "") == MeetingStatus.CANCELLED.value,
+    def planning_inputs(self) -> PlanningInputs:
+        """Everything planning reads, as plain columns (no ORM objects): see ``PlanningInputs``.
+
+        The ids read here are kept for ``add``, which then needs no look-up of its own.
+        """
+        connection = self.session.connection()
+        utc = UTCReader()
+        people = {
+            id_: Person(
+                handle=handle,
+                name=name,
+                email=email,
+                timezone=zone,
+                language=_LANGUAGES[language],
+                country=country,
+                organization=organization,
+                slack_user_id=slack_id,
             )
-            .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
-            .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
-            .outerjoin(MeetingRow, DeadlineRow.meeting_id == MeetingRow.id)
+            for id_, handle, name, email, zone, language, country, organization, slack_id in (
+                connection.execute(
+                    select(
+                        PersonRow.id,
+                        PersonRow.handle,
+                        PersonRow.name,
+                        PersonRow.email,
+                        PersonRow.timezone,
+                        PersonRow.language,
+                        PersonRow.country,
+                        Organization.name,
+                        PersonRow.slack_user_id,
+                    )
+                    .outerjoin(Organization, PersonRow.organization_id == Organization.id)
+                    .where(PersonRow.removed_at.is_(None))
+                )
+            )
+        }
+        groups: dict[int, tuple[str, str, list[Membership]]] = {
+            id_: (code, name, [])
+            for id_, code, name in connection.execute(
+                select(GroupRow.id, GroupRow.code, GroupRow.name).where(
+                    GroupRow.removed_at.is_(None)
+                )
+            )
+        }
+        roles = {role.value: role for role in Role}
+        for group_id, handle, role in connection.execute(
+            select(MembershipRow.group_id, PersonRow.handle, MembershipRow.role).join(
+                PersonRow, MembershipRow.person_id == PersonRow.id
+            )
+        ):
+            if group_id in groups:
+                groups[group_id][2].append(Membership(handle, roles[role]))
+        coordinators = connection.scalars(
+            select(PersonRow.handle).join(CoordinatorRow, CoordinatorRow.person_id == PersonRow.id)
+        )
+        roster = Roster(
+            people={p.handle: p for p in people.values()},
+            groups={
+                code: Group(code, name, tuple(sorted(members, key=lambda m: m.person)))
+                for code, name, members in groups.values()
+            },
+            coordinators=tuple(sorted(coordinators)),
+        )
+        deadlines = {
+            id_: (code, utc[due_at], cancelled)
+            for id_, code, due_at, cancelled in connection.execute(
+                select(
+                    DeadlineRow.id,
+                    DeadlineRow.code,
+                    raw(DeadlineRow.due_at),
+                    func.coalesce(MeetingRow.status, "") == MeetingStatus.CANCELLED.value,
+                )
+                .outerjoin(MeetingRow, DeadlineRow.meeting_id == MeetingRow.id)
+                .where(DeadlineRow.removed_at.is_(None))
+            )
+        }
+        named: dict[str, list[str]] = {}
+        for deadline_id, group_id in connection.execute(
+            select(DeadlineTargetRow.deadline_id, DeadlineTargetRow.group_id).where(
+                DeadlineTargetRow.group_id.is_not(None)
+            )
+        ):
+            if deadline_id in deadlines and group_id in groups:
+                named.setdefault(deadlines[deadline_id][0], []).append(groups[group_id][0])
+        submitted = set(connection.scalars(select(SubmissionRow.assignment_id).distinct()))
+        assignments: list[OpenAssignment] = []
+        ids: dict[tuple[str, str], int] = {}
+        of = AssignmentState.of
+        for id_, deadline_id, person_id, assigned_at, excused in connection.execute(
+            select(
+                AssignmentRow.id,
+                AssignmentRow.deadline_id,
+                AssignmentRow.person_id,
+                raw(AssignmentRow.created_at),
+                AssignmentRow.not_applicable_reason.is_not(None),
+            ).where(AssignmentRow.active.is_(True))
+        ):
+            deadline = deadlines.get(deadline_id)
+            person = people.get(person_id)
+            if deadline is None or person is None:
+                continue  # its deadline was removed, or its person
+            code, due_at, cancelled = deadline
+            state = of(submitted=id_ in submitted, not_applicable=excused, cancelled=cancelled)
+            assignments.append(
+                OpenAssignment(Assignment(code, person.handle), due_at, utc[assigned_at], state)
+            )
+            ids[code, person.handle] = id_
+        self._ids = ids, {p.handle: id_ for id_, p in people.items()}
+        return PlanningInputs(
+            roster,
+            {code: id_ for id_, (code, _, _) in deadlines.items()},
+            {code: tuple(sorted(n)) for code, n in named.items()},
+            assignments,
+        )
+
+    def plan_record(self) -> dict[str, str | None]:
+        """Deadline code -> the fingerprint its reminders were last planned from (None: to be
+        planned in full), for each deadline the last plan saw on the calendar."""
+        query = select(DeadlineRow.code, ReminderPlanDeadlineRow.fingerprint).join(
+            DeadlineRow, ReminderPlanDeadlineRow.deadline_id == DeadlineRow.id
+        )
+        return dict(self.session.connection().execute(query).tuples().all())
+
+    def record_plan(self, fingerprints: Mapping[int, str | None]) -> None:
+        """Deadline id -> fingerprint of this plan, in place of the last one's."""
+        connection = self.session.connection()
+        connection.execute(delete(ReminderPlanDeadlineRow))
+        if fingerprints:
+            connection.execute(
+                insert(ReminderPlanDeadlineRow),
+                [{"deadline_id": id_, "fingerprint": f} for id_, f in fingerprints.items()],
+            )
+
+    def in_delivery(self) -> set[str]:
+        """The codes of deadlines with reminders being sent, or waiting to be tried again."""
+        query = (
+            select(DeadlineRow.code)
+            .distinct()
+            .join(AssignmentRow, AssignmentRow.deadline_id == DeadlineRow.id)
+            .join(ReminderRow, ReminderRow.assignment_id == AssignmentRow.id)
             .where(
-                AssignmentRow.active.is_(True),
-                DeadlineRow.removed_at.is_(None),
-                PersonRow.removed_at.is_(None),
+                ReminderRow.state.in_([ReminderState.PLANNED, ReminderState.SENDING]),
+                ReminderRow.attempts > 0,
             )
         )
-        return [AssignmentFacts(*row) for row in self.session.execute(query)]
+        return set(self.session.connection().scalars(query))
 
-    def relevant(self) -> list[StoredReminder]:
-        """What reconciling needs: the unsent, and the sent whose deadline has moved since.
+    def relevant(self, deadlines: Collection[str] | None = None) -> list[StoredReminder]:
+        """What reconciling needs: the unsent, and the sent whose deadline has moved since,
+        of every deadline or of those named (their codes).
 
         Sent reminders of a deadline that has not moved need no look: a plan never changes
         them, and adding one again is refused by its unique key.
@@ -158,9 +306,10 @@ class ReminderRepository:
                 owes.handle,
                 recipient.handle,
                 ReminderRow.kind,
-                ReminderRow.planned_at,
-                ReminderRow.due_at,
+                raw(ReminderRow.planned_at),
+                raw(ReminderRow.due_at),
                 ReminderRow.state,
+                ReminderRow.attempts,
             )
             .join(AssignmentRow, ReminderRow.assignment_id == AssignmentRow.id)
             .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
@@ -174,19 +323,27 @@ class ReminderRepository:
                 )
             )
         )
+        connection = self.session.connection()
+        if deadlines is None:
+            queries = [query]
+        else:
+            queries = [query.where(DeadlineRow.code.in_(c)) for c in _chunks(sorted(deadlines))]
+        utc = UTCReader()
         return [
             StoredReminder(
-                key=key,
-                deadline=deadline,
-                person=person,
-                recipient=to,
-                kind=ReminderKind(kind),
-                planned_at=planned_at,
-                due_at=due_at,
-                state=ReminderState(state),
+                key,
+                deadline,
+                person,
+                to,
+                _KINDS[kind],
+                utc[planned],
+                utc[due],
+                _STATES[state],
+                attempts,
             )
-            for key, deadline, person, to, kind, planned_at, due_at, state in self.session.execute(
-                query
+            for q in queries
+            for key, deadline, person, to, kind, planned, due, state, attempts in (
+                connection.execute(q)
             )
         ]
 
@@ -194,17 +351,13 @@ class ReminderRepository:
         """Store new reminders; a key already stored is left as it is."""
         if not reminders:
             return
-        people = dict(self.session.execute(select(PersonRow.handle, PersonRow.id)).tuples().all())
-        wanted_deadlines = {r.deadline for r in reminders}
-        assignments = {
-            (code, handle): assignment_id
-            for assignment_id, code, handle in self.session.execute(
-                select(AssignmentRow.id, DeadlineRow.code, PersonRow.handle)
-                .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
-                .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
-                .where(DeadlineRow.code.in_(wanted_deadlines))
-            ).tuples()
-        }
+        assignments, people = self._ids or ({}, {})
+        if any(
+            (r.deadline, r.person) not in assignments or r.recipient not in people
+            for r in reminders
+        ):
+            assignments, people = self._look_up({r.deadline for r in reminders})
+        planned = ReminderState.PLANNED.value
         rows = [
             (
                 r.key,
@@ -214,7 +367,7 @@ class ReminderRepository:
                 r.planned_at,
                 r.due_at,
                 r.days_before,
-                ReminderState.PLANNED.value,
+                planned,
                 0,
                 now,
                 now,
@@ -223,15 +376,38 @@ class ReminderRepository:
         ]
         insert_ignoring(self.session.connection(), _REMINDERS, _NEW_COLUMNS, rows, key="key")
 
+    def _look_up(
+        self, deadlines: Collection[str]
+    ) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+        people = dict(self.session.execute(select(PersonRow.handle, PersonRow.id)).tuples().all())
+        assignments = {
+            (code, handle): assignment_id
+            for assignment_id, code, handle in self.session.execute(
+                select(AssignmentRow.id, DeadlineRow.code, PersonRow.handle)
+                .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
+                .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
+                .where(DeadlineRow.code.in_(deadlines))
+            ).tuples()
+        }
+        return assignments, people
+
     def retime(self, changes: Iterable[tuple[str, datetime]], *, now: datetime) -> None:
-        for key, planned_at in changes:
-            self.session.execute(
-                update(ReminderRow)
-                .where(ReminderRow.key == key, ReminderRow.state == ReminderState.PLANNED)
-                .values(planned_at=planned_at, updated_at=now)
+        """Give planned reminders (key, new time): one statement, executed for all at once."""
+        values = [{"b_key": key, "b_at": planned_at} for key, planned_at in changes]
+        if not values:
+            return
+        statement = (
+            update(_REMINDERS)
+            .where(
+                _REMINDERS.c.key == bindparam("b_key"),
+                _REMINDERS.c.state == ReminderState.PLANNED.value,
             )
+            .values(planned_at=bindparam("b_at"), updated_at=now)
+        )
+        self.session.connection().execute(statement, values)
 
     def skip(self, keys: Sequence[str], *, now: datetime) -> None:
+        """Skip these reminders if they are still planned (any other state is left as is)."""
         for chunk in _chunks(keys):
             self.session.execute(
                 update(ReminderRow)
@@ -239,8 +415,10 @@ class ReminderRepository:
                 .values(state=ReminderState.SKIPPED.value, updated_at=now)
             )
 
-    def plan_state(self) -> PlanState:
-        row = self.session.get(ReminderPlanRow, 1)
+    def plan_state(self, *, lock: bool = False) -> PlanState:
+        """The last plan's time and horizon. ``lock``: hold the plan's row until the end of the
+        transaction, so that plans made at once are made one after the other."""
+        row = self.session.get(ReminderPlanRow, 1, with_for_update=lock, populate_existing=lock)
         if row is None:
             return PlanState(stale=True, planned_at=None, horizon_end=None)
         return PlanState(stale=row.stale, planned_at=row.planned_at, horizon_end=row.horizon_end)
