@@ -229,7 +229,7 @@ class ReminderRepository:
         submitted = set(connection.scalars(select(SubmissionRow.assignment_id).distinct()))
         assignments: list[OpenAssignment] = []
         ids: dict[tuple[str, str], int] = {}
-        of = AssignmentState.of
+        of, still_open = AssignmentState.of, AssignmentState.OPEN
         for id_, deadline_id, person_id, assigned_at, excused in connection.execute(
             select(
                 AssignmentRow.id,
@@ -238,13 +238,18 @@ class ReminderRepository:
                 raw(AssignmentRow.created_at),
                 AssignmentRow.not_applicable_reason.is_not(None),
             ).where(AssignmentRow.active.is_(True))
-        ):
+        ).all():
             deadline = deadlines.get(deadline_id)
             person = people.get(person_id)
             if deadline is None or person is None:
                 continue  # its deadline was removed, or its person
             code, due_at, cancelled = deadline
-            state = of(submitted=id_ in submitted, not_applicable=excused, cancelled=cancelled)
+            done = id_ in submitted
+            state = (
+                of(submitted=done, not_applicable=excused, cancelled=cancelled)
+                if done or excused or cancelled
+                else still_open
+            )
             assignments.append(
                 OpenAssignment(Assignment(code, person.handle), due_at, utc[assigned_at], state)
             )
@@ -275,8 +280,9 @@ class ReminderRepository:
                 [{"deadline_id": id_, "fingerprint": f} for id_, f in fingerprints.items()],
             )
 
-    def in_delivery(self) -> set[str]:
-        """The codes of deadlines with reminders being sent, or waiting to be tried again."""
+    def changed_outside_planning(self) -> set[str]:
+        """The codes of deadlines with unsent reminders that something besides planning has
+        touched: being sent, waiting to be tried again, or asked for ("Remind me tomorrow")."""
         query = (
             select(DeadlineRow.code)
             .distinct()
@@ -284,7 +290,7 @@ class ReminderRepository:
             .join(ReminderRow, ReminderRow.assignment_id == AssignmentRow.id)
             .where(
                 ReminderRow.state.in_([ReminderState.PLANNED, ReminderState.SENDING]),
-                ReminderRow.attempts > 0,
+                or_(ReminderRow.attempts > 0, ReminderRow.kind == ReminderKind.REQUESTED),
             )
         )
         return set(self.session.connection().scalars(query))
@@ -343,7 +349,7 @@ class ReminderRepository:
             )
             for q in queries
             for key, deadline, person, to, kind, planned, due, state, attempts in (
-                connection.execute(q)
+                connection.execute(q).all()
             )
         ]
 

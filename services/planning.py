@@ -134,8 +134,8 @@ def plan(
     last = reminders.plan_state()
     record = {} if full or last.planned_at is None else reminders.plan_record()
     kept = {code for code, fingerprint in fingerprints.items() if record.get(code) == fingerprint}
-    if kept:
-        kept -= reminders.in_delivery()  # what delivery holds or retries is looked at in full
+    if kept:  # what delivery holds or retries, and what was asked for, is looked at in full
+        kept -= reminders.changed_outside_planning()
     again = [item for item in items if item.assignment.deadline not in kept]
     lap("read roster, deadlines, assignments")
 
