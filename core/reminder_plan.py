@@ -26,7 +26,7 @@ from core.reminders import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     from core.model import Person, Roster
     from core.reminders import OpenAssignment, ReminderPolicy
@@ -71,10 +71,35 @@ def plan_window(
     place of its own ``via``; it is asked only for assignments with an escalation in the
     window (see ``core.assignments.AssignedThrough``).
     """
+    parts = plan_window_parts(
+        [assignments],
+        roster=roster,
+        policy=policy,
+        now=now,
+        until=until,
+        catch_up=catch_up,
+        via=via,
+    )
+    return next(parts)
+
+
+def plan_window_parts(
+    parts: Iterable[Iterable[OpenAssignment]],
+    *,
+    roster: Roster,
+    policy: ReminderPolicy,
+    now: datetime,
+    until: datetime,
+    catch_up: timedelta = CATCH_UP,
+    via: Via | None = None,
+) -> Iterator[list[PlannedReminder]]:
+    """``plan_window`` of each part in turn (each in key order), the working-day arithmetic
+    shared: a large plan can be written a part at a time while the next part is planned."""
     window = _Window(_Planner(roster, policy, via), now=now, until=until, catch_up=catch_up)
-    planned = [r for item in assignments for r in window.plan(item)]
-    planned.sort(key=itemgetter(0))  # by key
-    return planned
+    for part in parts:
+        planned = [r for item in part for r in window.plan(item)]
+        planned.sort(key=itemgetter(0))  # by key
+        yield planned
 
 
 def plan_window_changes(

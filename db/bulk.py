@@ -24,8 +24,9 @@ from sqlalchemy import DateTime, insert, type_coerce
 from sqlalchemy.types import NullType, TypeDecorator
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
+    from psycopg import Cursor
     from sqlalchemy import Column, ColumnElement, Connection, Table
     from sqlalchemy.orm import QueryableAttribute
 
@@ -51,6 +52,54 @@ def insert_ignoring(
     else:  # pragma: no cover - the two supported backends are above
         values = [dict(zip(columns, r, strict=True)) for r in rows]
         connection.execute(insert(table).prefix_with("OR IGNORE"), values)
+
+
+def insert_new(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    parts: Iterable[Sequence[tuple[Any, ...]]],
+    *,
+    key: str,
+) -> int:
+    """Insert rows none of which can be stored yet (no row with their ``key`` exists, and no
+    other writer adds such keys), a part at a time; returns how many.
+
+    On PostgreSQL the parts go straight into the table through one binary ``COPY``, which the
+    server stores as they arrive: it works on one part while the next is being made. A key
+    already there fails the ``COPY`` and with it the transaction. Elsewhere each part goes
+    through ``insert_ignoring``.
+    """
+    count = 0
+    if connection.dialect.name != "postgresql":
+        for rows in parts:
+            insert_ignoring(connection, table, columns, rows, key=key)
+            count += len(rows)
+        return count
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(map(quote, columns))
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        types = _pg_types(cursor, table, columns)
+        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for rows in parts:
+                for start in range(0, len(rows), _CHUNK):
+                    for row in _converted(table, columns, rows[start : start + _CHUNK], _same):
+                        copy.write_row(row)
+                count += len(rows)
+    return count
+
+
+def _pg_types(cursor: Cursor[Any], table: Table, columns: Sequence[str]) -> list[int]:
+    """The type of each column, as PostgreSQL names it (its OID), for binary ``COPY``."""
+    cursor.execute(
+        "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass",
+        [table.name],
+    )
+    found = dict(cursor.fetchall())
+    return [found[name] for name in columns]
 
 
 def raw(column: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[Any]:
@@ -155,13 +204,9 @@ def _postgresql(
             f"SELECT {names} FROM {target} WITH NO DATA"
         )
         # binary COPY, each value dumped for its column's type: the fastest way in
-        cursor.execute(
-            "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass",
-            [f"{table.name}"],
-        )
-        types = dict(cursor.fetchall())
+        types = _pg_types(cursor, table, columns)
         with cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types([types[name] for name in columns])
+            copy.set_types(types)
             for start in range(0, len(rows), _CHUNK):
                 for row in _converted(table, columns, rows[start : start + _CHUNK], _same):
                     copy.write_row(row)

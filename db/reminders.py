@@ -28,7 +28,7 @@ from core.model import (
 from core.notices import Titled
 from core.reminder_store import StoredReminder
 from core.reminders import AssignmentState, OpenAssignment, ReminderKind
-from db.bulk import UTCReader, insert_ignoring, raw
+from db.bulk import UTCReader, insert_ignoring, insert_new, raw
 from db.models import (
     AssignmentRow,
     CoordinatorRow,
@@ -355,8 +355,37 @@ class ReminderRepository:
 
     def add(self, reminders: Collection[PlannedReminder], *, now: datetime) -> None:
         """Store new reminders; a key already stored is left as it is."""
-        if not reminders:
-            return
+        if reminders:
+            rows = self._rows(reminders, now=now)
+            insert_ignoring(self.session.connection(), _REMINDERS, _NEW_COLUMNS, rows, key="key")
+
+    def add_new(self, parts: Iterable[Collection[PlannedReminder]], *, now: datetime) -> int:
+        """Store the reminders of deadlines that have none stored (``with_reminders``), a part
+        at a time: on PostgreSQL the server stores each part while the next is planned.
+        Returns how many. Planning alone adds such keys (plans are made one at a time)."""
+        rows = (self._rows(part, now=now) for part in parts)
+        return insert_new(self.session.connection(), _REMINDERS, _NEW_COLUMNS, rows, key="key")
+
+    def with_reminders(self, deadlines: Collection[str]) -> set[str]:
+        """Those of these deadlines (codes) with reminders stored, in any state."""
+        stored = (
+            select(AssignmentRow.id)
+            .join(ReminderRow, ReminderRow.assignment_id == AssignmentRow.id)
+            .where(AssignmentRow.deadline_id == DeadlineRow.id)
+            .exists()
+        )
+        connection = self.session.connection()
+        return {
+            code
+            for chunk in _chunks(sorted(deadlines))
+            for code in connection.scalars(
+                select(DeadlineRow.code).where(DeadlineRow.code.in_(chunk), stored)
+            )
+        }
+
+    def _rows(
+        self, reminders: Collection[PlannedReminder], *, now: datetime
+    ) -> list[tuple[object, ...]]:
         assignments, people = self._ids or ({}, {})
         if any(
             (r.deadline, r.person) not in assignments or r.recipient not in people
@@ -364,7 +393,7 @@ class ReminderRepository:
         ):
             assignments, people = self._look_up({r.deadline for r in reminders})
         planned = ReminderState.PLANNED.value
-        rows = [
+        return [
             (
                 r.key,
                 assignments[r.deadline, r.person],
@@ -380,7 +409,6 @@ class ReminderRepository:
             )
             for r in reminders
         ]
-        insert_ignoring(self.session.connection(), _REMINDERS, _NEW_COLUMNS, rows, key="key")
 
     def _look_up(
         self, deadlines: Collection[str]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from core.assignments import AssignedThrough
 from core.model import ReminderState
-from core.reminder_plan import plan_window, plan_window_changes
+from core.reminder_plan import plan_window, plan_window_changes, plan_window_parts
 from core.reminder_store import ReminderChanges, reconcile
 from core.reminders import AssignmentState, ReminderPolicy, next_slot
 from core.replanning import plan_fingerprints
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from core.reminder_store import StoredReminder
-    from core.reminders import PlannedReminder
+    from core.reminders import OpenAssignment, PlannedReminder
     from services.ports import UnitOfWork
 
 #: How far ahead reminders are written to the store; planned again when half is used up.
@@ -136,7 +136,12 @@ def plan(
     kept = {code for code, fingerprint in fingerprints.items() if record.get(code) == fingerprint}
     if kept:  # what delivery holds or retries, and what was asked for, is looked at in full
         kept -= reminders.changed_outside_planning()
-    again = [item for item in items if item.assignment.deadline not in kept]
+    # a deadline with nothing stored has nothing to reconcile: its plan goes straight in
+    fresh = {i.assignment.deadline for i in items} - kept
+    fresh -= reminders.with_reminders(fresh)
+    again = [
+        i for i in items if i.assignment.deadline not in kept and i.assignment.deadline not in fresh
+    ]
     lap("read roster, deadlines, assignments")
 
     until = now + horizon
@@ -158,7 +163,7 @@ def plan(
     lap("plan (core)")
 
     if record:
-        stored = reminders.relevant((fingerprints.keys() | record.keys()) - kept)
+        stored = reminders.relevant((fingerprints.keys() | record.keys()) - kept - fresh)
     else:
         stored = reminders.relevant()
     lap("read the stored plan")
@@ -181,6 +186,18 @@ def plan(
 
     reminders.add(changes.add + changes.notices + tuple(entered), now=now)
     lap("insert")
+    new = reminders.add_new(
+        plan_window_parts(
+            _parts([i for i in items if i.assignment.deadline in fresh]),
+            roster=roster,
+            policy=policy,
+            now=now,
+            until=until,
+            via=via,
+        ),
+        now=now,
+    )
+    lap("plan and insert for deadlines with nothing stored")
     reminders.retime(changes.retime, now=now)
     reminders.skip(changes.skip + tuple(left), now=now)
     reminders.record_plan(
@@ -194,13 +211,27 @@ def plan(
     return PlanReport(
         planned=True,
         assignments=len(items),
-        added=len(changes.add) + len(entered),
+        added=len(changes.add) + len(entered) + new,
         retimed=len(changes.retime),
         skipped=len(changes.skip) + len(left),
         notices=len(changes.notices),
         horizon_end=until,
         replanned=len(fingerprints.keys() - kept),
     )
+
+
+def _parts(items: list[OpenAssignment], size: int = 5_000) -> Iterator[list[OpenAssignment]]:
+    """``items`` by deadline, in parts of about ``size``: their reminders go in a part at a
+    time, in about the order of their keys (which begin with the deadline's code)."""
+    items.sort(key=lambda item: item.assignment.deadline)
+    start = 0
+    while start < len(items):
+        end = min(start + size, len(items))
+        last = items[end - 1].assignment.deadline
+        while end < len(items) and items[end].assignment.deadline == last:
+            end += 1  # a deadline's reminders stay together
+        yield items[start:end]
+        start = end
 
 
 def _unsettled(

@@ -72,6 +72,7 @@ def preview_due(
 ) -> list[ReminderMessage]:
     """The messages a run at ``now`` would send, planned afresh; nothing is written."""
     with uow:
+        uow.reminders.plan_state(lock=True)  # as refresh_plan: one plan at a time
         with collector_paused():
             plan(uow, policy=policy, now=now, horizon=horizon)
         due = [r for r in uow.reminders.due(now) if r.still_open]
