@@ -2,7 +2,8 @@
 
 A property, on SQLite and PostgreSQL: whatever happens between two plans (time passing
 either way, reminders sent, failing and waiting to be tried again, a meeting moving, a
-submission or an excuse, "Remind me tomorrow", the roster changing, a deadline removed),
+submission or an excuse, "Remind me tomorrow", the roster changing, a deadline added or
+removed),
 the plan ``refresh_plan`` makes deadline by deadline writes the same reminders as a plan of
 every deadline in full from the same store.
 """
@@ -55,6 +56,7 @@ STEPS = st.lists(
         st.tuples(st.just("tomorrow"), st.sampled_from(["minh", "aye"])),
         st.tuples(st.just("roster"), st.integers(0, 2)),
         st.tuples(st.just("remove"), st.just(0)),
+        st.tuples(st.just("new"), st.integers(-20, 20)),  # a new deadline, due days from now
     ),
     min_size=1,
     max_size=8,
@@ -100,6 +102,16 @@ def _moved(days: int) -> str:
     )
 
 
+def _new_deadline(number: int, due: datetime) -> str:
+    return f"""\
+  - code: NEW-{number}
+    title: A new input
+    kind: report
+    due: {due:%Y-%m-%dT%H:00}
+    assign: [AWGESC, AWGEE, lan]
+"""
+
+
 def _roster(variant: int) -> str:
     if variant == 0:  # minh moves to Manila
         return ROSTER.replace(
@@ -139,7 +151,7 @@ def test_planning_what_changed_gives_the_store_a_full_plan_gives(
     now, calendar, roster = START, CALENDAR, ROSTER
     notifier = RecordingNotifier()
     _plan_both_ways(factory, make_uow, now)
-    for kind, value in steps:
+    for number, (kind, value) in enumerate(steps):
         if kind == "later":
             now += timedelta(hours=value)
         elif kind == "earlier":
@@ -158,6 +170,9 @@ def test_planning_what_changed_gives_the_store_a_full_plan_gives(
         elif kind == "remove":
             calendar = calendar.split("  - code: ANNUAL-REPORT")[0]
             load(make_uow, now=now, roster=roster, calendar=calendar, prune=True)
+        elif kind == "new":
+            calendar += _new_deadline(number, now + timedelta(days=value))
+            load(make_uow, now=now, roster=roster, calendar=calendar)
         else:
             _act(make_uow, kind, value, now)
         _plan_both_ways(factory, make_uow, now)

@@ -24,7 +24,12 @@ from core.model import (
     Role,
     Roster,
 )
-from core.reminder_plan import plan_reminders, plan_window, plan_window_changes
+from core.reminder_plan import (
+    plan_reminders,
+    plan_window,
+    plan_window_changes,
+    plan_window_parts,
+)
 from core.reminder_store import StoredReminder, reconcile
 from core.reminders import AssignmentState, OpenAssignment, ReminderPolicy
 from core.replanning import plan_fingerprints
@@ -161,6 +166,19 @@ def test_the_window_moving_changes_the_plan_as_planning_both_windows_would(  # n
     )
     assert entered == sorted(set(new) - set(old))
     assert left == sorted({r.key for r in old} - {r.key for r in new})
+    # planned a part at a time, the same reminders, each part in key order
+    parts = list(
+        plan_window_parts(
+            [items[::2], items[1::2]],
+            roster=roster,
+            policy=POLICY,
+            now=now1,
+            until=until1,
+            via=through,
+        )
+    )
+    assert all(part == sorted(part) for part in parts)
+    assert sorted(r for part in parts for r in part) == new
 
 
 # ----------------------------------------------------------------- fingerprints
