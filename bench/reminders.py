@@ -1067,7 +1067,7 @@ def _print_planning(backend: str, p: Planning) -> None:
             [r["server_cpu_seconds"] for r in runs.values()],
         )
         row(
-            "  CPU, both together, s (on a quiet machine about the time)",
+            "  CPU of both (about the time, on a quiet machine), s",
             [r["cpu_seconds"] + r["server_cpu_seconds"] for r in runs.values()],
             TARGET_PLAN_S,
         )
