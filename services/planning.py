@@ -7,14 +7,18 @@ reminders depend on (``core.replanning``):
 * a deadline whose fingerprint is the one it was last planned with has the reminders of the
   last plan's window in the store; only the window's move changes them: those that enter it
   are added, those that leave it are skipped (``core.reminder_plan.plan_window_changes``);
-* any other deadline (new, moved, reassigned, submitted, or no longer on the calendar) is
-  planned in full and reconciled with what the store holds for it (``core.reminder_store``):
-  new reminders added, unsent ones retimed or skipped, "changed" notices for those already
+* a deadline with nothing stored (new, or a new installation) has nothing to reconcile: its
+  reminders go straight in, a part at a time, planned while the last part is being stored;
+* any other deadline (moved, reassigned, submitted, or no longer on the calendar) is planned
+  in full and reconciled with what the store holds for it (``core.reminder_store``): new
+  reminders added, unsent ones retimed or skipped, "changed" notices for those already
   reminded of an earlier due instant.
 
-A deadline whose plan may not have settled (reminders of it were being sent, or it moved) is
-recorded without a fingerprint, so the next plan takes it in full again. ``full=True`` plans
-every deadline in full; the store ends the same either way (tests/integration check).
+A deadline whose unsent reminders something else touched since (being sent, waiting for a
+retry, "Remind me tomorrow") is planned in full; one whose plan may not have settled (it
+moved, or reminders of it were being sent) is recorded without a fingerprint, so the next
+plan takes it in full again. ``full=True`` plans every deadline in full; the store ends the
+same either way (``tests/integration/test_replanning.py``). docs/decisions.md says why.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 
     from core.reminder_store import StoredReminder
     from core.reminders import OpenAssignment, PlannedReminder
+    from db.reminder_plans import PlanState
     from services.ports import UnitOfWork
 
 #: How far ahead reminders are written to the store; planned again when half is used up.
@@ -74,11 +79,12 @@ def refresh_plan(
     """
     lap = lap or _no_lap
     with uow:
-        if _fresh(uow, now=now, horizon=horizon, lock=False) and not force:
-            return PlanReport(planned=False, horizon_end=uow.reminders.plan_state().horizon_end)
-        # plans made at once are made one after the other: the second sees the first's store
-        if _fresh(uow, now=now, horizon=horizon, lock=True) and not force:
-            return PlanReport(planned=False, horizon_end=uow.reminders.plan_state().horizon_end)
+        state = uow.reminders.plan_state()
+        if not force and _fresh(state, now=now, horizon=horizon):
+            return PlanReport(planned=False, horizon_end=state.horizon_end)
+        state = uow.reminders.plan_state(lock=True)  # plans made at once: one after the other
+        if not force and _fresh(state, now=now, horizon=horizon):
+            return PlanReport(planned=False, horizon_end=state.horizon_end)
         with collector_paused():
             report = plan(uow, policy=policy, now=now, horizon=horizon, full=full, lap=lap)
         uow.commit()
@@ -86,8 +92,7 @@ def refresh_plan(
     return report
 
 
-def _fresh(uow: UnitOfWork, *, now: datetime, horizon: timedelta, lock: bool) -> bool:
-    state = uow.reminders.plan_state(lock=lock)
+def _fresh(state: PlanState, *, now: datetime, horizon: timedelta) -> bool:
     return (
         not state.stale
         and state.planned_at is not None
@@ -137,11 +142,10 @@ def plan(
     if kept:  # what delivery holds or retries, and what was asked for, is looked at in full
         kept -= reminders.changed_outside_planning()
     # a deadline with nothing stored has nothing to reconcile: its plan goes straight in
-    fresh = {i.assignment.deadline for i in items} - kept
-    fresh -= reminders.with_reminders(fresh)
-    again = [
-        i for i in items if i.assignment.deadline not in kept and i.assignment.deadline not in fresh
-    ]
+    blank = {item.assignment.deadline for item in items} - kept
+    blank -= reminders.with_reminders(blank)
+    elsewhere = kept | blank
+    again = [item for item in items if item.assignment.deadline not in elsewhere]
     lap("read roster, deadlines, assignments")
 
     until = now + horizon
@@ -163,7 +167,7 @@ def plan(
     lap("plan (core)")
 
     if record:
-        stored = reminders.relevant((fingerprints.keys() | record.keys()) - kept - fresh)
+        stored = reminders.relevant((fingerprints.keys() | record.keys()) - kept - blank)
     else:
         stored = reminders.relevant()
     lap("read the stored plan")
@@ -188,7 +192,7 @@ def plan(
     lap("insert")
     new = reminders.add_new(
         plan_window_parts(
-            _parts([i for i in items if i.assignment.deadline in fresh]),
+            _parts([item for item in items if item.assignment.deadline in blank]),
             roster=roster,
             policy=policy,
             now=now,
