@@ -16,7 +16,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from core.model import Role
-from core.reminders import CATCH_UP
+from core.reminders import CATCH_UP, AssignmentState
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -43,6 +43,7 @@ def plan_fingerprints(
     """
     people = roster.people
     stamps: dict[datetime, str] = {}
+    whoms: dict[str, str] = {}
 
     def stamp(at: datetime) -> str:
         found = stamps.get(at)
@@ -51,8 +52,12 @@ def plan_fingerprints(
         return found
 
     def whom(handle: str) -> str:
-        person = people.get(handle)
-        return f"{handle}@{person.timezone}@{person.country}" if person else f"{handle}@-"
+        found = whoms.get(handle)
+        if found is None:
+            person = people.get(handle)
+            found = f"{handle}@{person.timezone}@{person.country}" if person else f"{handle}@-"
+            whoms[handle] = found
+        return found
 
     groups: dict[str, str] = {}
 
@@ -75,11 +80,13 @@ def plan_fingerprints(
         )
     )
     lines: dict[str, list[str]] = {code: [] for code in deadlines}
+    still_open = AssignmentState.OPEN
     for item in assignments:
         assignment = item.assignment
+        state = "" if item.state is still_open else item.state.value
         lines.setdefault(assignment.deadline, []).append(
             f"{whom(assignment.person)}|{stamp(item.due_at)}|{stamp(item.assigned_at)}"
-            f"|{item.state.value}|{','.join(assignment.via)}"
+            f"|{state}|{','.join(assignment.via)}"
         )
     out = {}
     for code, owed in lines.items():

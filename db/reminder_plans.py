@@ -101,6 +101,34 @@ class PlanState:
     horizon_end: datetime | None
 
 
+def _rows(
+    reminders: Collection[PlannedReminder],
+    assignments: Mapping[tuple[str, str], int],
+    people: Mapping[str, int],
+    *,
+    now: datetime,
+) -> list[tuple[object, ...]]:
+    """The new rows, in ``_NEW_COLUMNS`` order. A StrEnum is a str: the driver stores the
+    kind's value."""
+    planned = ReminderState.PLANNED.value
+    return [
+        (
+            r.key,
+            assignments[r.deadline, r.person],
+            people[r.recipient],
+            r.kind,
+            r.planned_at,
+            r.due_at,
+            r.days_before,
+            planned,
+            0,
+            now,
+            now,
+        )
+        for r in reminders
+    ]
+
+
 class ReminderPlanRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -351,29 +379,12 @@ class ReminderPlanRepository:
     def _rows(
         self, reminders: Collection[PlannedReminder], *, now: datetime
     ) -> list[tuple[object, ...]]:
-        assignments, people = self._ids or ({}, {})
-        if any(
-            (r.deadline, r.person) not in assignments or r.recipient not in people
-            for r in reminders
-        ):
-            assignments, people = self._look_up({r.deadline for r in reminders})
-        planned = ReminderState.PLANNED.value
-        return [
-            (
-                r.key,
-                assignments[r.deadline, r.person],
-                people[r.recipient],
-                r.kind.value,
-                r.planned_at,
-                r.due_at,
-                r.days_before,
-                planned,
-                0,
-                now,
-                now,
-            )
-            for r in reminders
-        ]
+        if self._ids is not None:
+            try:
+                return _rows(reminders, *self._ids, now=now)
+            except KeyError:
+                pass  # not read by planning_inputs (a request, a removed recipient): look up
+        return _rows(reminders, *self._look_up({r.deadline for r in reminders}), now=now)
 
     def _look_up(
         self, deadlines: Collection[str]
