@@ -8,6 +8,10 @@ date that lands on a weekend or holiday moves earlier, one after it moves later;
 land on the same day become one. At ``escalate_after_days`` overdue the chairs of the groups
 the person was assigned through, and the coordinators, are told. An assignment made after
 some reminders would have gone out gets one "assigned" notice at once instead of them.
+
+This module holds the rules and the vocabulary; the planner that applies them to many
+assignments is ``core.reminder_plan``, and reconciling a plan with the store
+``core.reminder_store``.
 """
 
 from __future__ import annotations
