@@ -66,12 +66,10 @@ from bots.slack.notifier import SlackNotifier, build_web_clients
 from config.settings import Settings
 from config.wiring import App, build_app
 from config.yaml_source import parse_yaml
-from core.assignments import derive_assignments
 from core.deadlines import resolve_due
 from core.meetings import meeting_instants, meeting_uid
 from core.model import (
     AbsoluteDue,
-    Assignment,
     Deadline,
     DeadlineKind,
     Group,
@@ -83,7 +81,6 @@ from core.model import (
     ReminderState,
     Role,
 )
-from core.reminders import AssignmentState, OpenAssignment, plan_window, reconcile
 from core.workdays import WorkingCalendar
 from db.engine import build_engine
 from db.migrate import upgrade
@@ -97,6 +94,7 @@ from db.models import (
     MeetingRow,
     MembershipRow,
     PersonRow,
+    ReminderPlanDeadlineRow,
     ReminderPlanRow,
     ReminderRow,
 )
@@ -135,6 +133,10 @@ OFFSETS = (15, 8, 4, 2, 1, 0, -2, 15, 8, 4, 2, 1, 0, -2, 8, 4, 2, 1, 30, 45)
 #: One group in this many has an input 4 days overdue: chairs and coordinators are told now.
 ESCALATING_EVERY = 20
 TARGET_PLAN_S, TARGET_MEMORY_MB, TARGET_IDLE_S = 3.0, 400.0, 0.2
+#: Planning's time before the work on its speed (empty store, plan stored), on a quiet machine,
+#: at the default size and time.
+BASELINE_CODE = "3af9da5"
+BASELINE_PLAN_S = {"sqlite": (6.6, 6.1), "postgresql": (8.9, 6.2)}
 #: Tries at starting a child process: others may be editing the code it imports.
 ATTEMPTS = 3
 ROOT = Path(__file__).resolve().parents[1]
@@ -507,6 +509,7 @@ def _maintain(engine: Engine) -> None:
 def clear_reminders(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(delete(ReminderRow))
+        connection.execute(delete(ReminderPlanDeadlineRow))
         connection.execute(delete(ReminderPlanRow))
     _maintain(engine)
 
@@ -639,18 +642,57 @@ class StandInProcess:
 
 
 class Stopwatch:
-    """Seconds per step, and this process's resident memory after each."""
+    """Seconds per step: wall clock, this process's CPU and the database server's (when it can
+    be read), and this process's resident memory after each."""
 
-    def __init__(self) -> None:
+    def __init__(self, server: Callable[[], float] = lambda: 0.0) -> None:
         self.laps: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self.server_cpu: dict[str, float] = {}
         self.rss: dict[str, float] = {}
-        self._last = time.perf_counter()
+        self._server = server
+        self._last = (time.perf_counter(), time.process_time(), server())
 
     def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = now - self._last
+        now = (time.perf_counter(), time.process_time(), self._server())
+        for into, value, last in zip(
+            (self.laps, self.cpu, self.server_cpu), now, self._last, strict=True
+        ):
+            into[name] = into.get(name, 0) + value - last
         self.rss[name] = _rss_now_mb()
         self._last = now
+
+
+def _backend_pid(engine: Engine) -> int | None:
+    """The PostgreSQL backend serving ``engine``'s pooled connection (planning, in a new
+    engine, gets this same connection back); None on another backend."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _server_cpu(pid: int | None) -> Callable[[], float] | None:
+    """The CPU seconds used so far by the PostgreSQL backend ``pid``, when the server runs on
+    this machine and its /proc can be read; else None.
+
+    Planning's inserts are mostly the server's work: on a busy machine its CPU time says more
+    than the wall clock does.
+    """
+    if pid is None:
+        return None
+    stat = Path(f"/proc/{pid}/stat")
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        fields = stat.read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+    try:
+        read()
+    except (OSError, IndexError, ValueError):
+        return None
+    return read
 
 
 def _rss_now_mb() -> float:
@@ -677,51 +719,6 @@ def _peak_rss_mb() -> float:
     return _max_rss_mb()
 
 
-def _phases(app: App, now: datetime) -> dict[str, Any]:
-    """``refresh_plan``'s steps one by one (as services.reminders._plan does), rolled back."""
-    policy = app.policy()
-    with app.uow() as uow:
-        watch = Stopwatch()
-        roster = uow.roster.roster()
-        watch.lap("roster (people, groups)")
-        deadlines = [s.value.deadline for s in uow.calendar.deadlines().values() if not s.removed]
-        watch.lap("deadlines")
-        via = derive_assignments(deadlines, roster)
-        watch.lap("derive_assignments (core)")
-        facts = uow.reminders.assignment_facts()
-        watch.lap("assignment_facts (query)")
-        items, open_due = [], {}
-        for f in facts:
-            key = (f.deadline, f.person)
-            item = OpenAssignment(
-                via.get(key) or Assignment(f.deadline, f.person),
-                f.due_at,
-                f.assigned_at,
-                AssignmentState.of(
-                    submitted=f.submitted, not_applicable=f.not_applicable, cancelled=f.cancelled
-                ),
-            )
-            items.append(item)
-            if item.state is AssignmentState.OPEN:
-                open_due[key] = f.due_at
-        watch.lap("OpenAssignment items")
-        planned = plan_window(items, roster=roster, policy=policy, now=now, until=now + HORIZON)
-        watch.lap("plan_window (core)")
-        stored = uow.reminders.relevant()
-        watch.lap("relevant (query)")
-        changes = reconcile(planned, stored, now=now, open_due=open_due)
-        watch.lap("reconcile (core)")
-        uow.reminders.add(changes.add + changes.notices, now=now)
-        watch.lap("add (insert)")
-        uow.reminders.retime(changes.retime, now=now)
-        uow.reminders.skip(changes.skip, now=now)
-        uow.reminders.mark_planned(now=now, horizon_end=now + HORIZON)
-        uow.session.flush()
-        watch.lap("retime, skip, mark_planned")
-        uow.rollback()
-    return {"laps": watch.laps, "rss": watch.rss, "items": len(items), "planned": len(planned)}
-
-
 def _profile_text(profile: cProfile.Profile, lines: int) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out).strip_dirs()
@@ -731,28 +728,42 @@ def _profile_text(profile: cProfile.Profile, lines: int) -> str:
 
 
 def plan_in_child(url: str, now: datetime, mode: str) -> dict[str, Any]:
-    """One planning measurement in this (fresh) process. ``mode``: timed, traced, phases,
-    profile."""
+    """One planning measurement in this (fresh) process. ``mode``: timed, traced, profile."""
     app = build_app(_settings(url))
     try:
-        if mode == "phases":
-            return _phases(app, now)
         result: dict[str, Any] = {"rss_before_mb": _rss_now_mb()}
         profile = cProfile.Profile() if mode == "profile" else None
         if mode == "traced":
             tracemalloc.start()
         if profile:
             profile.enable()
-        start = time.perf_counter()
-        report = refresh_plan(uow=app.uow(), policy=app.policy(), now=now, force=True)
+        pid = _backend_pid(app.engine)
+        server = _server_cpu(pid)
+        watch = Stopwatch(server or (lambda: 0.0))
+        start, cpu = time.perf_counter(), time.process_time()
+        report = refresh_plan(
+            uow=app.uow(), policy=app.policy(), now=now, force=True, lap=watch.lap
+        )
         result["seconds"] = time.perf_counter() - start
+        result["cpu_seconds"] = time.process_time() - cpu
+        if server is not None and _backend_pid(app.engine) == pid:  # the same connection
+            result["server_cpu_seconds"] = sum(watch.server_cpu.values())
         if profile:
             profile.disable()
             result["profile"] = _profile_text(profile, 25)
         if mode == "traced":
             result["peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
-        result |= {"report": report, "peak_rss_mb": _peak_rss_mb(), "max_rss_mb": _max_rss_mb()}
+        result |= {
+            "report": report,
+            "peak_rss_mb": _peak_rss_mb(),
+            "max_rss_mb": _max_rss_mb(),
+            "laps": watch.laps,
+            "cpu": watch.cpu,
+            "server_cpu": watch.server_cpu,
+            "rss": watch.rss,
+            "load": os.getloadavg(),
+        }
         return result
     finally:
         app.close()
@@ -774,19 +785,18 @@ def in_fresh_process(url: str, now: datetime, mode: str) -> dict[str, Any]:
 
 @dataclass
 class Planning:
-    phases: dict[str, Any]
-    phases_warm: dict[str, Any]
-    cold: dict[str, Any]
+    cold: dict[str, Any]  # into an empty store
+    warm: dict[str, Any]  # again at the same time, the plan stored
+    later: dict[str, Any]  # the plan stored, half the horizon later (the routine re-plan)
     traced: dict[str, Any]
-    warm: dict[str, Any]
     traced_warm: dict[str, Any]
     profile: str | None = None
+    baseline: tuple[float, float] | None = None  # the figures before, for the full size only
 
 
 def measure_planning(engine: Engine, url: str, now: datetime, *, profile: bool) -> Planning:
-    _say("planning: steps one by one (rolled back)")
-    phases = in_fresh_process(url, now, "phases")
-    _say("planning: under tracemalloc")
+    clear_reminders(engine)
+    _say("planning: under tracemalloc, into an empty store")
     traced = in_fresh_process(url, now, "traced")
     clear_reminders(engine)
     _say("planning: timed, into an empty store")
@@ -794,17 +804,15 @@ def measure_planning(engine: Engine, url: str, now: datetime, *, profile: bool) 
     _maintain(engine)
     _say("planning: timed again, forced, nothing changed")
     warm = in_fresh_process(url, now, "timed")
-    _say("planning: steps one by one, plan stored (rolled back)")
-    phases_warm = in_fresh_process(url, now, "phases")
     _say("planning: under tracemalloc, plan stored")
     traced_warm = in_fresh_process(url, now, "traced")
-    text_ = None
-    if profile:
-        clear_reminders(engine)
-        _say("planning: under cProfile")
-        text_ = in_fresh_process(url, now, "profile")["profile"]
-        _maintain(engine)
-    return Planning(phases, phases_warm, cold, traced, warm, traced_warm, text_)
+    _say("planning: timed, the plan stored, half the horizon later")
+    later = in_fresh_process(url, now + HORIZON / 2, "timed")
+    clear_reminders(engine)  # the plan as of ``now`` again, for the sending measurements
+    _say("planning: " + ("under cProfile, " if profile else "") + "into an empty store again")
+    again = in_fresh_process(url, now, "profile" if profile else "timed")
+    _maintain(engine)
+    return Planning(cold, warm, later, traced, traced_warm, again.get("profile"))
 
 
 # ----------------------------------------------------------------- sending
@@ -1009,8 +1017,8 @@ class Result:
     load_mode: str
     sizes: dict[str, int]
     planning: Planning
-    sending: Sending
-    idle: Idle
+    sending: Sending | None  # None: --only planning
+    idle: Idle | None
 
 
 def _ok(passed: bool) -> str:
@@ -1031,71 +1039,94 @@ def print_result(r: Result) -> None:
     sizes.add_row(f"load ({r.load_mode}), s", f"{r.load_seconds:.1f}")
     console.print(sizes)
     _print_planning(r.backend, r.planning)
-    _print_sending(r.backend, r.sending)
-    _print_idle(r.backend, r.idle)
+    if r.sending is not None:
+        _print_sending(r.backend, r.sending)
+    if r.idle is not None:
+        _print_idle(r.backend, r.idle)
 
 
 def _print_planning(backend: str, p: Planning) -> None:
-    report = p.cold["report"]
+    runs = {"empty store": p.cold, "plan stored": p.warm, "stored, 18 h later": p.later}
     table = _table(
         f"{backend}: refresh_plan(force=True), a fresh process each",
         "measure",
-        "empty store",
-        "plan stored",
+        *runs,
         "target",
         "ok",
     )
 
-    def row(what: str, cold: float, warm: float, target: float | None = None) -> None:
-        ok = "" if target is None else _ok(max(cold, warm) <= target)
+    def row(what: str, values: Sequence[float], target: float | None = None) -> None:
+        ok = "" if target is None else _ok(max(values) <= target)
         limit = "" if target is None else f"<= {target:g}"
-        digits = 2 if what.endswith(", s") else 0
-        table.add_row(what, f"{cold:.{digits}f}", f"{warm:.{digits}f}", limit, ok)
+        digits = 2 if what.endswith(", s") or what.startswith("  ratio") else 0
+        table.add_row(what, *(f"{v:.{digits}f}" for v in values), limit, ok)
 
-    row("time, s", p.cold["seconds"], p.warm["seconds"], TARGET_PLAN_S)
-    row("  time under tracemalloc, s", p.traced["seconds"], p.traced_warm["seconds"])
-    row("tracemalloc peak, MB", p.traced["peak_mb"], p.traced_warm["peak_mb"], TARGET_MEMORY_MB)
+    row("time, s", [r["seconds"] for r in runs.values()], TARGET_PLAN_S)
+    row("  CPU time of the process, s", [r["cpu_seconds"] for r in runs.values()])
+    if all("server_cpu_seconds" in r for r in runs.values()):
+        row(
+            "  CPU time of the PostgreSQL backend, s",
+            [r["server_cpu_seconds"] for r in runs.values()],
+        )
+        row(
+            "  CPU of both (about the time, on a quiet machine), s",
+            [r["cpu_seconds"] + r["server_cpu_seconds"] for r in runs.values()],
+            TARGET_PLAN_S,
+        )
+    before = p.baseline
+    if before is not None:
+        table.add_row(
+            f"  before ({BASELINE_CODE}, quiet machine), s", *(f"{b:.2f}" for b in before), ""
+        )
+        table.add_row(
+            "  ratio (before / now)",
+            *(f"{b / r['seconds']:.2f}" for b, r in zip(before, runs.values(), strict=False)),
+        )
+    table.add_row("  load average at the end", *(f"{r['load'][0]:.2f}" for r in runs.values()))
+    row("  time under tracemalloc, s", [p.traced["seconds"], p.traced_warm["seconds"]])
+    row("tracemalloc peak, MB", [p.traced["peak_mb"], p.traced_warm["peak_mb"]], TARGET_MEMORY_MB)
     row(
         "peak RSS of the process (VmHWM), MB",
-        p.cold["peak_rss_mb"],
-        p.warm["peak_rss_mb"],
+        [r["peak_rss_mb"] for r in runs.values()],
         TARGET_MEMORY_MB,
     )
     row(
         "  getrusage ru_maxrss, MB (counts the parent's RSS at spawn)",
-        p.cold["max_rss_mb"],
-        p.warm["max_rss_mb"],
+        [r["max_rss_mb"] for r in runs.values()],
     )
-    row(
-        "  RSS before planning (imports, engine), MB",
-        p.cold["rss_before_mb"],
-        p.warm["rss_before_mb"],
-    )
+    row("  RSS before planning (imports, engine), MB", [r["rss_before_mb"] for r in runs.values()])
     table.add_row(
         "assignments / reminders added",
-        f"{report.assignments:,} / {report.added:,}",
-        f"{p.warm['report'].assignments:,} / {p.warm['report'].added:,}",
+        *(f"{r['report'].assignments:,} / {r['report'].added:,}" for r in runs.values()),
+    )
+    table.add_row(
+        "  retimed / skipped / notices",
+        *(
+            f"{r['report'].retimed:,} / {r['report'].skipped:,} / {r['report'].notices:,}"
+            for r in runs.values()
+        ),
     )
     console.print(table)
+    server = all("server_cpu_seconds" in r for r in runs.values())
     steps = _table(
-        f"{backend}: planning step by step ({p.phases['items']:,} assignments, "
-        f"{p.phases['planned']:,} reminders in the window), s",
+        f"{backend}: refresh_plan step by step (the timed runs above), s: wall (CPU of this "
+        f"process{' + of the PostgreSQL backend' if server else ''}); RSS after",
         "step",
-        "empty store",
-        "RSS after, MB",
-        "plan stored",
-        "RSS after, MB",
+        *runs,
     )
-    cold, warm = p.phases["laps"], p.phases_warm["laps"]
-    for name, seconds in cold.items():
-        steps.add_row(
-            name,
-            f"{seconds:.3f}",
-            f"{p.phases['rss'][name]:.0f}",
-            f"{warm.get(name, float('nan')):.3f}",
-            f"{p.phases_warm['rss'].get(name, float('nan')):.0f}",
-        )
-    steps.add_row("[bold]sum[/]", f"{sum(cold.values()):.3f}", "", f"{sum(warm.values()):.3f}")
+
+    def step(r: dict[str, Any], name: str) -> str:
+        if name not in r["laps"]:
+            return ""
+        cpu = f"{r['cpu'][name]:.3f}"
+        if server:
+            cpu += f" + {r['server_cpu'][name]:.3f}"
+        return f"{r['laps'][name]:.3f} ({cpu}); {r['rss'][name]:.0f} MB"
+
+    names = list(dict.fromkeys(name for r in runs.values() for name in r["laps"]))
+    for name in names:
+        steps.add_row(name, *(step(r, name) for r in runs.values()))
+    steps.add_row("[bold]sum[/]", *(f"{sum(r['laps'].values()):.3f}" for r in runs.values()))
     console.print(steps)
     if p.profile:
         console.print(f"[bold]{backend}: cProfile of refresh_plan (empty store)[/]")
@@ -1241,19 +1272,23 @@ def run_backend(spec: str, options: Options) -> Result:
             load_seconds = time.perf_counter() - start
             _maintain(engine)
             planning = measure_planning(engine, url, options.now, profile=options.profile)
+            if (options.people, options.assignments, options.now) == (5_000, 100_000, BENCH_NOW):
+                planning.baseline = BASELINE_PLAN_S.get(backend)
             stored = count_rows(engine)
-            sending = measure_sending(
-                engine,
-                app,
-                w,
-                options.now,
-                concurrency=options.concurrency,
-                latency=options.latency,
-                profile=options.profile,
-            )
-            idle = measure_idle(
-                app, w, options.now, runs=options.idle_runs, profile=options.profile
-            )
+            sending = idle = None
+            if options.only != "planning":
+                sending = measure_sending(
+                    engine,
+                    app,
+                    w,
+                    options.now,
+                    concurrency=options.concurrency,
+                    latency=options.latency,
+                    profile=options.profile,
+                )
+                idle = measure_idle(
+                    app, w, options.now, runs=options.idle_runs, profile=options.profile
+                )
             with engine.connect() as connection:
                 assignments = connection.scalar(select(func.count()).select_from(AssignmentRow))
             sizes = {
@@ -1262,10 +1297,13 @@ def run_backend(spec: str, options: Options) -> Result:
                 "deadlines": len(w.deadlines),
                 "assignments": int(assignments or 0),
                 "reminders stored (36 h window)": stored,
-                "reminders due at the bench time": sending.due,
-                "messages per send": sending.messages,
-                "messages sent (all runs)": sum(r.messages for r in sending.runs),
             }
+            if sending is not None:
+                sizes |= {
+                    "reminders due at the bench time": sending.due,
+                    "messages per send": sending.messages,
+                    "messages sent (all runs)": sum(r.messages for r in sending.runs),
+                }
             return Result(backend, load_seconds, options.load, sizes, planning, sending, idle)
         finally:
             app.close()
@@ -1282,6 +1320,7 @@ class Options:
     idle_runs: int
     profile: bool
     latency: float = 0
+    only: str = "all"
 
 
 def _databases(given: list[str] | None) -> list[str]:
@@ -1322,10 +1361,15 @@ def main(  # noqa: PLR0917 - typer passes the options by name
         float, typer.Option(help="Milliseconds the stand-in waits before each answer.")
     ] = 0,
     profile: Annotated[bool, typer.Option("--profile", help="Print cProfile top entries.")] = False,
+    only: Annotated[
+        str, typer.Option(help="all, or planning (no sending, no idle runs: much quicker).")
+    ] = "all",
 ) -> None:
     """Plan and send reminders at scale on SQLite and PostgreSQL; print the figures."""
     if load not in {"bulk", "yaml"}:
         raise typer.BadParameter("--load is bulk or yaml")
+    if only not in {"all", "planning"}:
+        raise typer.BadParameter("--only is all or planning")
     at = datetime.fromisoformat(now)
     if at.tzinfo is None:
         raise typer.BadParameter("--now needs an offset, e.g. 2026-09-15T10:30+07:00")
@@ -1338,6 +1382,7 @@ def main(  # noqa: PLR0917 - typer passes the options by name
         idle_runs=idle_runs,
         profile=profile,
         latency=latency / 1000,
+        only=only,
     )
     specs = _databases(database)
     source = source_state()

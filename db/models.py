@@ -296,7 +296,8 @@ class ReminderRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)  # the recipient
+    # the recipient; ix_reminders_person_id_state serves look-ups by person
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     kind: Mapped[str] = mapped_column(String(32))
     planned_at: Mapped[datetime]
     due_at: Mapped[datetime]  # the due instant it was planned for
@@ -328,6 +329,19 @@ class ReminderPlanRow(Base):
     planned_at: Mapped[datetime | None]
     horizon_end: Mapped[datetime | None]
     stale: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ReminderPlanDeadlineRow(Base):
+    """What each deadline's reminders were last planned from: a fingerprint of its planning
+    inputs (``core.replanning``). A deadline whose fingerprint is unchanged at the next plan
+    needs only the planned window's move; one without (NULL, or no row) is planned in full."""
+
+    __tablename__ = "reminder_plan_deadlines"
+
+    deadline_id: Mapped[int] = mapped_column(
+        ForeignKey("deadlines.id", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class DigestRow(Base):

@@ -1,5 +1,7 @@
 """The reminders in the store: planned, claimed, sent. Speaks ``core.reminders``; never commits.
 
+What planning reads and writes is in ``db/reminder_plans.py``; this module is delivery's.
+
 Delivery is exactly once because every step is a conditional update on one row's state:
 a reminder is claimed (``planned`` -> ``sending``, stamped with the worker) before anyone
 posts it, and marked ``sent`` only by the worker that claimed it. Two workers can never
@@ -12,66 +14,34 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
 
 from core.model import Language, MeetingStatus, Person, ReminderState
 from core.notices import Titled
-from core.reminders import ReminderKind, StoredReminder
-from db.bulk import insert_ignoring
+from core.reminders import ReminderKind
 from db.models import (
     AssignmentRow,
     DeadlineRow,
     MeetingRow,
     Organization,
     PersonRow,
-    ReminderPlanRow,
     ReminderRow,
     SubmissionRow,
 )
+from db.reminder_plans import ReminderPlanRepository
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping, Sequence
     from datetime import datetime
 
     from sqlalchemy import Table
-    from sqlalchemy.orm import Session
     from sqlalchemy.sql import ColumnElement
 
-    from core.reminders import PlannedReminder
-
-_REMINDERS = cast("Table", ReminderRow.__table__)
-_NEW_COLUMNS = (
-    "key",
-    "assignment_id",
-    "person_id",
-    "kind",
-    "planned_at",
-    "due_at",
-    "days_before",
-    "state",
-    "attempts",
-    "created_at",
-    "updated_at",
-)
 _CHUNK = 500  # rows per IN (...) list: well under every backend's parameter limit
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
-
-
-@dataclass(frozen=True, slots=True)
-class AssignmentFacts:
-    """What planning needs of one active assignment."""
-
-    deadline: str
-    person: str
-    assigned_at: datetime
-    due_at: datetime
-    submitted: bool
-    not_applicable: bool
-    cancelled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +68,6 @@ def reached_as(person: Person) -> str:
     return f"{person.email.strip().lower()}|{person.slack_user_id or ''}"
 
 
-@dataclass(frozen=True, slots=True)
-class PlanState:
-    stale: bool
-    planned_at: datetime | None
-    horizon_end: datetime | None
-
-
 #: Kinds planned outside the policy's steps: they lapse when their deadline moves.
 _FOLLOWS_DUE = frozenset({ReminderKind.CHANGED.value, ReminderKind.REQUESTED.value})
 
@@ -113,150 +76,8 @@ def _submitted() -> ColumnElement[bool]:
     return exists().where(SubmissionRow.assignment_id == AssignmentRow.id)
 
 
-class ReminderRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    # ------------------------------------------------------------- planning
-
-    def assignment_facts(self) -> list[AssignmentFacts]:
-        """Every active assignment of a deadline still on the calendar."""
-        query = (
-            select(
-                DeadlineRow.code,
-                PersonRow.handle,
-                AssignmentRow.created_at,
-                DeadlineRow.due_at,
-                _submitted(),
-                AssignmentRow.not_applicable_reason.is_not(None),
-                func.coalesce(MeetingRow.status, "") == MeetingStatus.CANCELLED.value,
-            )
-            .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
-            .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
-            .outerjoin(MeetingRow, DeadlineRow.meeting_id == MeetingRow.id)
-            .where(
-                AssignmentRow.active.is_(True),
-                DeadlineRow.removed_at.is_(None),
-                PersonRow.removed_at.is_(None),
-            )
-        )
-        return [AssignmentFacts(*row) for row in self.session.execute(query)]
-
-    def relevant(self) -> list[StoredReminder]:
-        """What reconciling needs: the unsent, and the sent whose deadline has moved since.
-
-        Sent reminders of a deadline that has not moved need no look: a plan never changes
-        them, and adding one again is refused by its unique key.
-        """
-        recipient = aliased(PersonRow)
-        owes = aliased(PersonRow)
-        moved = ReminderRow.due_at != DeadlineRow.due_at
-        query = (
-            select(
-                ReminderRow.key,
-                DeadlineRow.code,
-                owes.handle,
-                recipient.handle,
-                ReminderRow.kind,
-                ReminderRow.planned_at,
-                ReminderRow.due_at,
-                ReminderRow.state,
-            )
-            .join(AssignmentRow, ReminderRow.assignment_id == AssignmentRow.id)
-            .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
-            .join(owes, AssignmentRow.person_id == owes.id)
-            .join(recipient, ReminderRow.person_id == recipient.id)
-            .where(
-                or_(
-                    ReminderRow.state.in_([ReminderState.PLANNED, ReminderState.SENDING]),
-                    and_(ReminderRow.state == ReminderState.SENT, moved),
-                    and_(ReminderRow.kind == ReminderKind.CHANGED, ~moved),
-                )
-            )
-        )
-        return [
-            StoredReminder(
-                key=key,
-                deadline=deadline,
-                person=person,
-                recipient=to,
-                kind=ReminderKind(kind),
-                planned_at=planned_at,
-                due_at=due_at,
-                state=ReminderState(state),
-            )
-            for key, deadline, person, to, kind, planned_at, due_at, state in self.session.execute(
-                query
-            )
-        ]
-
-    def add(self, reminders: Collection[PlannedReminder], *, now: datetime) -> None:
-        """Store new reminders; a key already stored is left as it is."""
-        if not reminders:
-            return
-        people = dict(self.session.execute(select(PersonRow.handle, PersonRow.id)).tuples().all())
-        wanted_deadlines = {r.deadline for r in reminders}
-        assignments = {
-            (code, handle): assignment_id
-            for assignment_id, code, handle in self.session.execute(
-                select(AssignmentRow.id, DeadlineRow.code, PersonRow.handle)
-                .join(DeadlineRow, AssignmentRow.deadline_id == DeadlineRow.id)
-                .join(PersonRow, AssignmentRow.person_id == PersonRow.id)
-                .where(DeadlineRow.code.in_(wanted_deadlines))
-            ).tuples()
-        }
-        rows = [
-            (
-                r.key,
-                assignments[r.deadline, r.person],
-                people[r.recipient],
-                r.kind.value,
-                r.planned_at,
-                r.due_at,
-                r.days_before,
-                ReminderState.PLANNED.value,
-                0,
-                now,
-                now,
-            )
-            for r in reminders
-        ]
-        insert_ignoring(self.session.connection(), _REMINDERS, _NEW_COLUMNS, rows, key="key")
-
-    def retime(self, changes: Iterable[tuple[str, datetime]], *, now: datetime) -> None:
-        for key, planned_at in changes:
-            self.session.execute(
-                update(ReminderRow)
-                .where(ReminderRow.key == key, ReminderRow.state == ReminderState.PLANNED)
-                .values(planned_at=planned_at, updated_at=now)
-            )
-
-    def skip(self, keys: Sequence[str], *, now: datetime) -> None:
-        for chunk in _chunks(keys):
-            self.session.execute(
-                update(ReminderRow)
-                .where(ReminderRow.key.in_(chunk), ReminderRow.state == ReminderState.PLANNED)
-                .values(state=ReminderState.SKIPPED.value, updated_at=now)
-            )
-
-    def plan_state(self) -> PlanState:
-        row = self.session.get(ReminderPlanRow, 1)
-        if row is None:
-            return PlanState(stale=True, planned_at=None, horizon_end=None)
-        return PlanState(stale=row.stale, planned_at=row.planned_at, horizon_end=row.horizon_end)
-
-    def mark_planned(self, *, now: datetime, horizon_end: datetime) -> None:
-        row = self.session.get(ReminderPlanRow, 1, with_for_update=True)
-        if row is None:
-            self.session.add(ReminderPlanRow(id=1, planned_at=now, horizon_end=horizon_end))
-            row = ReminderPlanRow(id=1)
-        row.planned_at, row.horizon_end, row.stale = now, horizon_end, False
-
-    def mark_stale(self) -> None:
-        """Something changed who owes what, or when: plan again on the next run."""
-        updated = self.session.execute(update(ReminderPlanRow).values(stale=True))
-        if updated.rowcount == 0:  # type: ignore[attr-defined]
-            self.session.add(ReminderPlanRow(id=1, stale=True))
+class ReminderRepository(ReminderPlanRepository):
+    """The reminders: planning's side (``db/reminder_plans.py``) and delivery's."""
 
     # ------------------------------------------------------------- delivery
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.model import ReminderState
-from db.bulk import insert_ignoring
+from db.bulk import UTCReader, insert_ignoring, raw
 from db.models import PersonRow, ReminderRow
 from tests.integration.test_loading import CALENDAR, ROSTER, load
 
@@ -67,6 +67,18 @@ def test_rows_read_back_as_the_orm_writes_them(
             select(ReminderRow.id).where(ReminderRow.planned_at == local.astimezone(UTC))
         )
         assert count == first.id
+        # read back raw, each distinct value converted once: the same instants as the ORM's
+        utc = UTCReader()
+        raw_rows = uow.session.execute(
+            select(ReminderRow.key, raw(ReminderRow.planned_at), raw(ReminderRow.due_at))
+        ).all()
+        by_key = {r.key: r for r in stored}
+        assert len(raw_rows) == 12_000
+        for key, planned_at, due_at in raw_rows:
+            assert (utc[planned_at], utc[due_at]) == (by_key[key].planned_at, by_key[key].due_at)
+        assert utc[raw_rows[0][1]].tzinfo is UTC
+        with pytest.raises(TypeError, match="not a stored UTC instant"):
+            _ = utc[None]
 
 
 def test_naive_times_are_refused(make_uow: Callable[[], SqlAlchemyUnitOfWork]) -> None:

@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.model import Assignment, Group, Language, Membership, Person, ReminderState, Role, Roster
+from core.reminder_plan import plan_reminders, plan_window
+from core.reminder_store import StoredReminder, reconcile
 from core.reminders import (
     CATCH_UP,
     AssignmentState,
@@ -18,10 +20,6 @@ from core.reminders import (
     PlannedReminder,
     ReminderKind,
     ReminderPolicy,
-    StoredReminder,
-    plan_reminders,
-    plan_window,
-    reconcile,
 )
 from core.workdays import WorkingCalendar
 
