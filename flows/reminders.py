@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bots.slack.notifier import build_notifier
+from bots.slack.notifier import SlackNotifier, build_notifier
 from config.settings import Settings
 from config.wiring import App, build_app, local_worker
 from services.digest import DigestOutcome, DigestResult, send_digest
@@ -59,6 +59,8 @@ class Runtime:
     worker: Worker
 
     def close(self) -> None:
+        if isinstance(self.notifier, SlackNotifier):  # its kept-alive connections to Slack
+            self.notifier.close()
         self.app.close()
 
 

@@ -211,19 +211,16 @@ def retry_waits(slack: SlackStandIn, method: str, arg: str) -> list[float]:
 def test_rate_limits_are_waited_out_and_nothing_is_dropped_or_doubled(crowd: Crowd) -> None:
     slack = crowd.slack
     slack.rate_limit("users.lookupByEmail", times=6, retry_after=1)
-    slack.rate_limit("conversations.open", times=6, retry_after=1)
     slack.rate_limit("chat.postMessage", times=20, retry_after=1)
     done = crowd.run_until_done(slack_notifier(slack), concurrency=20)
 
     crowd.assert_one_message_each(now=done)
     assert len(slack.faults("chat.postMessage", "rate_limit")) == 20
     assert len(slack.faults("users.lookupByEmail", "rate_limit")) == 6
-    assert len(slack.faults("conversations.open", "rate_limit")) == 6
     # Retry-After (1 second) was honoured before each request came again
     for method, arg in (
         ("chat.postMessage", "channel"),
         ("users.lookupByEmail", "email"),
-        ("conversations.open", "users"),
     ):
         waits = retry_waits(slack, method, arg)
         assert waits
