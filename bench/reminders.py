@@ -135,6 +135,7 @@ OFFSETS = (15, 8, 4, 2, 1, 0, -2, 15, 8, 4, 2, 1, 0, -2, 8, 4, 2, 1, 30, 45)
 #: One group in this many has an input 4 days overdue: chairs and coordinators are told now.
 ESCALATING_EVERY = 20
 TARGET_PLAN_S, TARGET_MEMORY_MB, TARGET_IDLE_S = 3.0, 400.0, 0.2
+MEASURES = frozenset({"planning", "sending", "idle"})
 #: Tries at starting a child process: others may be editing the code it imports.
 ATTEMPTS = 3
 ROOT = Path(__file__).resolve().parents[1]
@@ -569,11 +570,14 @@ def _serve_standin(users: list[tuple[str, str, str, str]], conn: Connection) -> 
             if isinstance(command, tuple) and command[0] == "latency":
                 slack.slow("*", seconds=command[1], times=sys.maxsize)
                 conn.send("ok")
+            elif command == "cpu":
+                conn.send(time.process_time())
             elif command == "summary":
                 messages = slack.messages()
                 conn.send(
                     {
                         "calls": dict(Counter(c.method for c in slack.calls())),
+                        "connections": slack.connections(),
                         "messages": len(messages),
                         "channels": len({m.channel for m in messages}),
                         "violations": list(slack.violations[:3]),
@@ -621,6 +625,12 @@ class StandInProcess:
         if seconds > 0:
             self._conn.send(("latency", seconds))
             self._receive()
+
+    def cpu(self) -> float:
+        """The stand-in process's CPU seconds so far (all its threads)."""
+        self._conn.send("cpu")
+        seconds: float = self._receive()
+        return seconds
 
     def summary(self) -> dict[str, Any]:
         self._conn.send("summary")
@@ -819,6 +829,8 @@ class Send:
     reminders: int
     summary: dict[str, Any]
     errors: list[str] = field(default_factory=list)
+    cpu: float = 0.0  # CPU seconds of the sending process (every thread)
+    standin_cpu: float = 0.0  # CPU seconds of the stand-in's process
 
     @property
     def rate(self) -> float:
@@ -849,12 +861,23 @@ def baseline(
             for uid in sorted({uid for uid, _, _ in payloads})
         }
         slack.set_latency(latency)
+        standin_cpu, cpu = slack.cpu(), time.process_time()
         start = time.perf_counter()
         for uid, text_, blocks in payloads:
             client.chat_postMessage(channel=channels[uid], text=text_, blocks=blocks)
         seconds = time.perf_counter() - start
+        cpu, standin_cpu = time.process_time() - cpu, slack.cpu() - standin_cpu
         summary = slack.summary()
-    return Send("bare chat_postMessage loop", None, seconds, len(payloads), 0, summary)
+    return Send(
+        "bare chat_postMessage loop",
+        None,
+        seconds,
+        len(payloads),
+        0,
+        summary,
+        cpu=cpu,
+        standin_cpu=standin_cpu,
+    )
 
 
 def focal_send(
@@ -875,6 +898,7 @@ def focal_send(
         clear_render_cache()  # the baseline's rendering beforehand must not warm Focal's
         if profile:
             profile.enable()
+        standin_cpu, cpu = slack.cpu(), time.process_time()
         start = time.perf_counter()
         report = send_due(
             uow_factory=app.uow,
@@ -884,11 +908,21 @@ def focal_send(
             concurrency=concurrency,
         )
         seconds = time.perf_counter() - start
+        cpu, standin_cpu = time.process_time() - cpu, slack.cpu() - standin_cpu
         if profile:
             profile.disable()
         summary = slack.summary()
+        notifier.close()
     return Send(
-        name, concurrency, seconds, report.messages, report.reminders, summary, report.errors
+        name,
+        concurrency,
+        seconds,
+        report.messages,
+        report.reminders,
+        summary,
+        report.errors,
+        cpu=cpu,
+        standin_cpu=standin_cpu,
     )
 
 
@@ -1008,9 +1042,9 @@ class Result:
     load_seconds: float
     load_mode: str
     sizes: dict[str, int]
-    planning: Planning
-    sending: Sending
-    idle: Idle
+    planning: Planning | None
+    sending: Sending | None
+    idle: Idle | None
 
 
 def _ok(passed: bool) -> str:
@@ -1030,9 +1064,12 @@ def print_result(r: Result) -> None:
         sizes.add_row(what, f"{n:,}")
     sizes.add_row(f"load ({r.load_mode}), s", f"{r.load_seconds:.1f}")
     console.print(sizes)
-    _print_planning(r.backend, r.planning)
-    _print_sending(r.backend, r.sending)
-    _print_idle(r.backend, r.idle)
+    if r.planning is not None:
+        _print_planning(r.backend, r.planning)
+    if r.sending is not None:
+        _print_sending(r.backend, r.sending)
+    if r.idle is not None:
+        _print_idle(r.backend, r.idle)
 
 
 def _print_planning(backend: str, p: Planning) -> None:
@@ -1117,6 +1154,9 @@ def _print_sending(backend: str, s: Sending) -> None:
         "msg/s",
         "ratio",
         "calls (lookup/open/post)",
+        "connections",
+        "CPU ms/msg: sender",
+        "stand-in",
         "ok",
     )
     for r in s.runs:
@@ -1139,6 +1179,9 @@ def _print_sending(backend: str, s: Sending) -> None:
             f"{r.rate:,.0f}",
             "" if r.concurrency is None else f"{ratio:.2f} " + _ok(ratio >= 1),
             counts,
+            f"{r.summary.get('connections', 0):,}",
+            f"{r.cpu / max(1, r.messages) * 1000:.2f}",
+            f"{r.standin_cpu / max(1, r.messages) * 1000:.2f}",
             _ok(fine),
         )
     console.print(table)
@@ -1240,20 +1283,30 @@ def run_backend(spec: str, options: Options) -> Result:
                 load_bulk(engine, w)
             load_seconds = time.perf_counter() - start
             _maintain(engine)
-            planning = measure_planning(engine, url, options.now, profile=options.profile)
+            planning = None
+            if "planning" in options.only:
+                planning = measure_planning(engine, url, options.now, profile=options.profile)
+            else:
+                _say(f"{backend}: planning once (not measured)")
+                refresh_plan(uow=app.uow(), policy=app.policy(), now=options.now, force=True)
+                _maintain(engine)
             stored = count_rows(engine)
-            sending = measure_sending(
-                engine,
-                app,
-                w,
-                options.now,
-                concurrency=options.concurrency,
-                latency=options.latency,
-                profile=options.profile,
-            )
-            idle = measure_idle(
-                app, w, options.now, runs=options.idle_runs, profile=options.profile
-            )
+            sending = None
+            if "sending" in options.only:
+                sending = measure_sending(
+                    engine,
+                    app,
+                    w,
+                    options.now,
+                    concurrency=options.concurrency,
+                    latency=options.latency,
+                    profile=options.profile,
+                )
+            idle = None
+            if "idle" in options.only:
+                idle = measure_idle(
+                    app, w, options.now, runs=options.idle_runs, profile=options.profile
+                )
             with engine.connect() as connection:
                 assignments = connection.scalar(select(func.count()).select_from(AssignmentRow))
             sizes = {
@@ -1262,10 +1315,11 @@ def run_backend(spec: str, options: Options) -> Result:
                 "deadlines": len(w.deadlines),
                 "assignments": int(assignments or 0),
                 "reminders stored (36 h window)": stored,
-                "reminders due at the bench time": sending.due,
-                "messages per send": sending.messages,
-                "messages sent (all runs)": sum(r.messages for r in sending.runs),
             }
+            if sending is not None:
+                sizes["reminders due at the bench time"] = sending.due
+                sizes["messages per send"] = sending.messages
+                sizes["messages sent (all runs)"] = sum(r.messages for r in sending.runs)
             return Result(backend, load_seconds, options.load, sizes, planning, sending, idle)
         finally:
             app.close()
@@ -1282,6 +1336,7 @@ class Options:
     idle_runs: int
     profile: bool
     latency: float = 0
+    only: frozenset[str] = MEASURES
 
 
 def _databases(given: list[str] | None) -> list[str]:
@@ -1322,10 +1377,20 @@ def main(  # noqa: PLR0917 - typer passes the options by name
         float, typer.Option(help="Milliseconds the stand-in waits before each answer.")
     ] = 0,
     profile: Annotated[bool, typer.Option("--profile", help="Print cProfile top entries.")] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Measure only this: planning, sending or idle; repeatable. Default: all. "
+            "Without planning the plan is made once, unmeasured.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Plan and send reminders at scale on SQLite and PostgreSQL; print the figures."""
     if load not in {"bulk", "yaml"}:
         raise typer.BadParameter("--load is bulk or yaml")
+    if unknown := set(only or ()) - MEASURES:
+        raise typer.BadParameter(f"--only takes {', '.join(sorted(MEASURES))}, not {unknown}")
     at = datetime.fromisoformat(now)
     if at.tzinfo is None:
         raise typer.BadParameter("--now needs an offset, e.g. 2026-09-15T10:30+07:00")
@@ -1338,6 +1403,7 @@ def main(  # noqa: PLR0917 - typer passes the options by name
         idle_runs=idle_runs,
         profile=profile,
         latency=latency / 1000,
+        only=frozenset(only or MEASURES),
     )
     specs = _databases(database)
     source = source_state()
