@@ -441,7 +441,8 @@ class SlackStandIn:
 
     def close_idle_connections(self) -> int:
         """Close every connection waiting for its next request, as a server's idle timeout
-        does; the clients holding them find out when they next use them. Returns how many."""
+        does; the clients holding them find out when they next use them. Returns how many.
+        A request being answered is given a second to finish first."""
         if self._server is None:
             return 0
         return self._server.close_idle()
@@ -976,8 +977,14 @@ class _Server(ThreadingHTTPServer):
                 self._open[handler] = idle
 
     def close_idle(self) -> int:
-        with self._open_lock:
-            idle = [handler for handler, waiting in self._open.items() if waiting]
+        deadline = time.monotonic() + 1  # an answer just sent: its handler is about to wait
+        while True:
+            with self._open_lock:
+                idle = [handler for handler, waiting in self._open.items() if waiting]
+                busy = len(self._open) - len(idle)
+            if not busy or time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
         for handler in idle:
             _shutdown(handler.connection, socket.SHUT_RDWR)
         return len(idle)
