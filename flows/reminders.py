@@ -1,7 +1,8 @@
 """The ``send-reminders`` and ``send-digest`` flows: thin shells over the services.
 
-One task plans, one task per batch of people delivers (never one per message); only the
-delivery task retries, and only when Slack could not be reached. ``run_*`` runs the same
+One task plans; each delivery task delivers up to ``BATCHES`` batches of ``BATCH`` people
+(never one task per message), the next batch claimed and the last recorded while one is posted.
+Only the delivery task retries, and only when Slack could not be reached. ``run_*`` runs the same
 steps without Prefect's engine, for ``focal remind`` when no Prefect server is configured.
 """
 
@@ -24,9 +25,8 @@ from services.reminders import (
     DeliveryReport,
     PlanReport,
     Worker,
-    claim_batch,
-    deliver,
     refresh_plan,
+    send_due,
 )
 
 if TYPE_CHECKING:
@@ -42,8 +42,10 @@ log = logging.getLogger("focal.flows")
 #: What ``send-digest`` returns on a weekend or public holiday of ``FOCAL_COUNTRY``.
 HOLIDAY = "day-off"
 
-#: People per delivery batch: one claim, one task run, one commit of results.
+#: People per delivery batch: one claim, one commit of results.
 BATCH = 200
+#: Batches per delivery task run (5,000 people): the flow runs as many as it takes.
+BATCHES = 25
 
 
 class SlackUnreachableError(RuntimeError):
@@ -91,26 +93,27 @@ def plan_task(runtime: Runtime, now: datetime, *, force: bool = False) -> PlanRe
 
 
 @task(
-    name="deliver-batch",
+    name="deliver-reminders",
     cache_policy=NO_CACHE,
     retries=3,
     retry_delay_seconds=[10, 60, 300],
     retry_condition_fn=_network_only,
 )
 def deliver_batch_task(runtime: Runtime, now: datetime) -> DeliveryReport | None:
-    """Claim the due reminders of up to ``BATCH`` people and deliver them; None: nothing due."""
+    """Deliver the due reminders of up to ``BATCHES`` batches of ``BATCH`` people; None:
+    nothing was due."""
     app = runtime.app
-    claimed = claim_batch(uow=app.uow(), now=now, worker=runtime.worker, people=BATCH)
-    if not claimed:
-        return None
-    report = deliver(
-        claimed,
-        uow=app.uow(),
+    report = send_due(
+        uow_factory=app.uow,
         notifier=runtime.notifier,
         now=now,
         worker=runtime.worker,
+        batch=BATCH,
+        batches=BATCHES,
         concurrency=app.settings.send_concurrency,
     )
+    if report == DeliveryReport():
+        return None
     log.info(
         "delivered %d messages (%d reminders, %d recovered, %d skipped, %d retrying, "
         "%d failed, %d unclear)",

@@ -10,7 +10,7 @@ who sends what: see ``db/reminders.py`` and docs/reminders.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -33,6 +33,7 @@ from services.submissions import open_deadline, owner_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from concurrent.futures import Executor
     from datetime import datetime
 
     from db.reminders import ClaimedReminder
@@ -44,6 +45,8 @@ HORIZON = timedelta(hours=36)
 LEASE = timedelta(minutes=10)
 #: Attempts before a reminder that keeps failing is given up (``failed``, shown to coordinators).
 MAX_ATTEMPTS = 6
+#: After a failure that posted nothing, a reminder is tried again this much later.
+RETRY_AFTER = timedelta(minutes=5)
 #: Slack history is searched from a little before the earlier claim (clocks differ).
 _HISTORY_SLACK = timedelta(minutes=2)
 
@@ -281,33 +284,39 @@ def _deliver_one(
         return _Outcome(message, found=found, uncertain=error)
 
 
-def deliver(
+def _post(
     claimed: Sequence[ClaimedReminder],
     *,
-    uow: UnitOfWork,
     notifier: Notifier,
     now: datetime,
-    worker: Worker,
-    concurrency: int = 8,
-    retry_after: timedelta = timedelta(minutes=5),
-) -> DeliveryReport:
-    """Post one message per recipient of ``claimed``, then record what became of each."""
-    report = DeliveryReport()
-    stale = [r.key for r in claimed if not r.still_open]
+    pool: Executor | None,
+) -> list[_Outcome]:
+    """Post one message per recipient of the still-wanted reminders of ``claimed``."""
     wanted = [r for r in claimed if r.still_open]
-    attempts_left = {r.key: r for r in wanted}
     since = {r.recipient.handle: r.claimed_at for r in wanted if r.recovering and r.claimed_at}
     messages = _messages(wanted, now)
 
     def one(message: ReminderMessage) -> _Outcome:
         return _deliver_one(message, notifier=notifier, since=since.get(message.recipient.handle))
 
-    if concurrency > 1 and len(messages) > 1:
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="focal-send") as pool:
-            outcomes = list(pool.map(one, messages))
-    else:
-        outcomes = [one(m) for m in messages]
+    if pool is not None and len(messages) > 1:
+        return list(pool.map(one, messages))
+    return [one(m) for m in messages]
 
+
+def _record(
+    claimed: Sequence[ClaimedReminder],
+    outcomes: Sequence[_Outcome],
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    worker: Worker,
+    retry_after: timedelta,
+) -> DeliveryReport:
+    """What became of each claimed reminder, in one transaction."""
+    report = DeliveryReport()
+    stale = [r.key for r in claimed if not r.still_open]
+    attempts_left = {r.key: r for r in claimed if r.still_open}
     found: list[tuple[str, str, str]] = []
     posted: list[tuple[str, str, str]] = []
     addresses = {}
@@ -355,6 +364,23 @@ def deliver(
     return report
 
 
+def deliver(
+    claimed: Sequence[ClaimedReminder],
+    *,
+    uow: UnitOfWork,
+    notifier: Notifier,
+    now: datetime,
+    worker: Worker,
+    concurrency: int = 8,
+    retry_after: timedelta = RETRY_AFTER,
+) -> DeliveryReport:
+    """Post one message per recipient of ``claimed``, then record what became of each."""
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="focal-send") as pool:
+        parallel = pool if concurrency > 1 else None
+        outcomes = _post(claimed, notifier=notifier, now=now, pool=parallel)
+    return _record(claimed, outcomes, uow=uow, now=now, worker=worker, retry_after=retry_after)
+
+
 def send_due(
     *,
     uow_factory: Callable[[], UnitOfWork],
@@ -364,27 +390,59 @@ def send_due(
     batch: int = 200,
     concurrency: int = 8,
     lease: timedelta = LEASE,
+    batches: int | None = None,
 ) -> DeliveryReport:
-    """Deliver everything due by ``now``, ``batch`` people at a time, until none is left."""
+    """Deliver everything due by ``now`` (or ``batches`` batches of ``batch`` people), until
+    none is left.
+
+    The database and Slack are not waited for in turn: while one batch is posted, the next is
+    claimed (on one thread) and the last one's outcomes recorded (on another), each in its own
+    transaction. A batch is claimed under a holder name of its own (the run's, and its number),
+    so that a claim made while the last batch is still held returns only what it took.
+    """
     total = DeliveryReport()
-    last: set[str] = set()
-    while claimed := claim_batch(
-        uow=uow_factory(), now=now, worker=worker, people=batch, lease=lease
-    ):
-        keys = {r.key for r in claimed}
-        if keys == last:  # nothing moved on: never loop on rows that cannot be settled
-            break
-        last = keys
-        total.add(
-            deliver(
-                claimed,
-                uow=uow_factory(),
-                notifier=notifier,
-                now=now,
-                worker=worker,
-                concurrency=concurrency,
-            )
+
+    def claim(n: int) -> tuple[Worker, list[ClaimedReminder]]:
+        holder = replace(worker, name=f"{worker.name}|{n}")
+        return holder, claim_batch(
+            uow=uow_factory(), now=now, worker=holder, people=batch, lease=lease
         )
+
+    first = claim(1)
+    if not first[1]:
+        return total  # the every-minute run with nothing due starts no threads
+    attempted: set[str] = set()
+    recorded: list[Future[DeliveryReport]] = []
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="focal-claim") as claims,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="focal-record") as records,
+        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="focal-send") as pool,
+    ):
+        following: Future[tuple[Worker, list[ClaimedReminder]]] | None = None
+        n, (holder, claimed) = 1, first
+        while claimed:
+            keys = {r.key for r in claimed}
+            if keys <= attempted:  # nothing new: never loop on rows that cannot be settled
+                break
+            attempted |= keys
+            following = claims.submit(claim, n + 1) if batches is None or n < batches else None
+            outcomes = _post(claimed, notifier=notifier, now=now, pool=pool)
+            recorded.append(
+                records.submit(
+                    _record,
+                    claimed,
+                    outcomes,
+                    uow=uow_factory(),
+                    now=now,
+                    worker=holder,
+                    retry_after=RETRY_AFTER,
+                )
+            )
+            if following is None:
+                break
+            n, (holder, claimed) = n + 1, following.result()
+        for done in recorded:
+            total.add(done.result())
     return total
 
 
