@@ -21,7 +21,15 @@ How it measures:
   RSS, and in a separate run its ``tracemalloc`` peak.
 * The Slack stand-in (tests/slack_standin.py) runs in a process of its own, one fresh per
   measurement, with O(1) look-ups by e-mail and by members: real Slack answers those from an
-  index, and the stand-in's linear scans are not Focal's cost.
+  index, and the stand-in's linear scans are not Focal's cost. It speaks HTTP/1.1 and keeps
+  connections open, as Slack does; a client that asks to close them (urllib does) gets one
+  call per connection.
+* Sending: the baseline is a plain ``WebClient(base_url=...)`` (slack_sdk's default urllib
+  transport) posting the same messages, rendered beforehand, to DMs opened beforehand, one after
+  another; Focal is ``send_due`` with the notifier's own clients (``KeepAliveWebClient``),
+  rendering, claiming and recording included. Both run twice or more, alternating, against a
+  fresh stand-in each; the table gives each run's rate, the ratio to the baselines' mean, and
+  the CPU each process spent per message. ``--only sending`` measures just this.
 """
 
 from __future__ import annotations
@@ -1186,11 +1194,20 @@ def _print_sending(backend: str, s: Sending) -> None:
         )
     console.print(table)
     console.print(
-        "ratio = Focal msg/s / baseline msg/s (mean of the two baseline runs). The baseline "
-        "opens its DMs beforehand, untimed, and posts messages rendered beforehand: "
-        f"render_reminder + blocks_json of all {s.messages:,} took {s.render_seconds:.2f} s "
-        f"({s.render_seconds / max(1, s.messages) * 1000:.1f} ms each), "
-        "which Focal's time includes."
+        "ratio = Focal msg/s / baseline msg/s (mean of the two baseline runs).\n"
+        "Baseline: a plain slack_sdk WebClient(base_url=...) with its default transport "
+        "(urllib: a new connection for every call) posting the messages one after another "
+        "with chat_postMessage; its DMs opened beforehand and its messages rendered "
+        f"beforehand, both untimed (render_reminder + blocks_json of all {s.messages:,} took "
+        f"{s.render_seconds:.2f} s, {s.render_seconds / max(1, s.messages) * 1000:.1f} ms "
+        "each).\n"
+        "Focal: services.reminders.send_due as the flow runs it (claim, render, post, record "
+        "sent; the next batch claimed and the last recorded while one is posted) through "
+        "bots.slack.notifier's clients: KeepAliveWebClient, slack_sdk's WebClient over kept-"
+        "alive http.client connections, with its retry handlers; the first run looks everyone "
+        "up by e-mail, later runs post to the channels kept from the first.\n"
+        "CPU ms/msg: CPU seconds of the sending process (every thread; Focal's includes "
+        "SQLite, not a PostgreSQL server) and of the stand-in's process, per message."
     )
     for r in s.runs:
         if r.summary["violation_count"] or r.errors:

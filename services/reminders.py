@@ -221,6 +221,10 @@ def claim_batch(
         return uow.reminders.claimed(worker.name)
 
 
+def _current_first(r: ClaimedReminder) -> tuple[int, float, str]:
+    return _PRIORITY[r.kind], -r.due_at.timestamp(), r.key
+
+
 def _messages(claimed: Sequence[ClaimedReminder], now: datetime) -> list[ReminderMessage]:
     """One message per recipient; several due steps of one input become its current line."""
     by_recipient: dict[str, list[ClaimedReminder]] = defaultdict(list)
@@ -234,7 +238,7 @@ def _messages(claimed: Sequence[ClaimedReminder], now: datetime) -> list[Reminde
         lines: list[ReminderLine] = []
         covered: list[str] = []
         for steps in by_input.values():
-            best = min(steps, key=lambda r: (_PRIORITY[r.kind], -r.due_at.timestamp(), r.key))
+            best = steps[0] if len(steps) == 1 else min(steps, key=_current_first)
             lines.append(
                 ReminderLine(
                     best.key,
