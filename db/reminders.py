@@ -8,6 +8,7 @@ both claim a row; a crashed worker's claims are recovered by the next run.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -260,8 +261,9 @@ class ReminderRepository:
 
     # ------------------------------------------------------------- delivery
 
-    def due_recipients(self, *, now: datetime, limit: int) -> list[int]:
-        """People with planned reminders due by ``now``, longest waiting first."""
+    def due_recipients(self, *, now: datetime, limit: int | None) -> list[int]:
+        """People with planned reminders due by ``now``, longest waiting first (all of them
+        when ``limit`` is None)."""
         query = (
             select(ReminderRow.person_id)
             .where(ReminderRow.state == ReminderState.PLANNED, ReminderRow.planned_at <= now)
@@ -489,11 +491,13 @@ class ReminderRepository:
     def mark_sent_many(
         self, sent: Sequence[tuple[str, str, str]], *, worker: str, now: datetime
     ) -> int:
-        """Mark each (key, channel, ts) sent, if ``worker`` still holds it: one statement,
-        executed for every row at once.
+        """Mark each (key, channel, ts) sent, if ``worker`` still holds it.
 
-        The rows go to the driver as they are (``now`` converted once, by the column's own
-        type): SQLAlchemy's per-row parameter processing cost more than the update itself.
+        A few statements of ``UPDATE ... FROM (VALUES ...)``, the rows handed to the driver as
+        they are (``now`` converted once, by the column's own type): row by row, SQLAlchemy's
+        parameter processing cost more than the update itself, and on SQLite each row gave the
+        interpreter lock away and waited to get it back from the threads posting meanwhile.
+        SQLite before 3.33 has no ``UPDATE ... FROM``: it gets one statement per row.
         """
         if not sent:
             return 0
@@ -503,27 +507,35 @@ class ReminderRepository:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         stamp = _REMINDERS.c.updated_at.type.bind_processor(dialect)
         at = stamp(now) if stamp is not None else now
-        assignments = ", ".join(
-            f"{quote(name)} = {value}"
-            for name, value in (
-                ("state", mark),
-                ("sent_at", mark),
-                ("slack_channel", mark),
-                ("slack_ts", mark),
-                ("last_error", "NULL"),
-                ("recovered_from", "NULL"),
-                ("updated_at", mark),
-            )
-        )
-        statement = (  # identifiers from the table's metadata, quoted; values are parameters
-            f"UPDATE {quote(_REMINDERS.name)} SET {assignments} "  # noqa: S608
-            f"WHERE {quote('key')} = {mark} AND {quote('claimed_by')} = {mark} "
-            f"AND {quote('state')} = {mark}"
-        )
-        sent_state, sending = ReminderState.SENT.value, ReminderState.SENDING.value
-        rows = [(sent_state, at, c, t, at, k, worker, sending) for k, c, t in sent]
-        result = connection.exec_driver_sql(statement, rows)
-        return result.rowcount
+        table, key = quote(_REMINDERS.name), quote("key")
+        values = f"state = {mark}, sent_at = {mark}, last_error = NULL, recovered_from = NULL, "
+        values += f"updated_at = {mark}"
+        held = f"claimed_by = {mark} AND state = {mark}"
+        common = (ReminderState.SENT.value, at, at)
+        holder = (worker, ReminderState.SENDING.value)
+        cursor = connection.connection.cursor()  # the driver's, in this session's transaction
+        done = 0
+        try:
+            if dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
+                statement = (  # identifiers from the table's metadata, quoted
+                    f"UPDATE {table} SET {values}, slack_channel = {mark}, slack_ts = {mark} "  # noqa: S608
+                    f"WHERE {key} = {mark} AND {held}"
+                )
+                cursor.executemany(statement, [(*common, c, t, k, *holder) for k, c, t in sent])
+                return int(cursor.rowcount)
+            for chunk in _chunks(sent):
+                triples = ", ".join(f"({mark}, {mark}, {mark})" for _ in chunk)
+                statement = (  # identifiers from the table's metadata, quoted
+                    f"UPDATE {table} SET {values}, slack_channel = v.column2, "  # noqa: S608
+                    f"slack_ts = v.column3 FROM (VALUES {triples}) AS v "
+                    f"WHERE {table}.{key} = v.column1 AND {held}"
+                )
+                flat = [value for row in chunk for value in row]
+                cursor.execute(statement, (*common, *flat, *holder))
+                done += cursor.rowcount
+        finally:
+            cursor.close()
+        return done
 
     def mark_skipped(self, keys: Sequence[str], *, worker: str, now: datetime) -> int:
         return self._finish(

@@ -200,9 +200,16 @@ class DeliveryReport:
 
 
 def claim_batch(
-    *, uow: UnitOfWork, now: datetime, worker: Worker, people: int, lease: timedelta = LEASE
+    *,
+    uow: UnitOfWork,
+    now: datetime,
+    worker: Worker,
+    people: int,
+    lease: timedelta = LEASE,
+    recipients: Sequence[int] | None = None,
 ) -> list[ClaimedReminder]:
-    """Take the due reminders of up to ``people`` recipients, and any left by dead runs."""
+    """Take the due reminders of up to ``people`` recipients (these ``recipients``, when
+    given, as far as they are still due), and any left by dead runs."""
     with uow:
         holders = uow.reminders.holders()
         abandoned = [
@@ -212,13 +219,22 @@ def claim_batch(
         ]
         if abandoned:
             uow.reminders.take_over(abandoned, now=now, worker=worker.name)
-        for _ in range(_CLAIM_TRIES):
-            recipients = uow.reminders.due_recipients(now=now, limit=people)
-            if not recipients or uow.reminders.claim(recipients, now=now, worker=worker.name):
-                break
-            # another run took these people first (it held their rows): pick again
+        if recipients is not None:
+            uow.reminders.claim(recipients, now=now, worker=worker.name)
+        else:
+            for _ in range(_CLAIM_TRIES):
+                picked = uow.reminders.due_recipients(now=now, limit=people)
+                if not picked or uow.reminders.claim(picked, now=now, worker=worker.name):
+                    break
+                # another run took these people first (it held their rows): pick again
         uow.commit()
         return uow.reminders.claimed(worker.name)
+
+
+def due_people(*, uow: UnitOfWork, now: datetime) -> list[int]:
+    """Everyone with reminders due by ``now``, longest waiting first: a run's queue."""
+    with uow:
+        return uow.reminders.due_recipients(now=now, limit=None)
 
 
 def _current_first(r: ClaimedReminder) -> tuple[int, float, str]:
@@ -402,18 +418,24 @@ def send_due(
     The database and Slack are not waited for in turn: while one batch is posted, the next is
     claimed (on one thread) and the last one's outcomes recorded (on another), each in its own
     transaction. A batch is claimed under a holder name of its own (the run's, and its number),
-    so that a claim made while the last batch is still held returns only what it took.
+    so that a claim made while the last batch is still held returns only what it took. Who is
+    due is read once, in order; batches take the next people from that queue (a claim takes
+    only what is still due), and once it is spent a last pick finds anything released since.
     """
     total = DeliveryReport()
+    queue = due_people(uow=uow_factory(), now=now)
 
-    def claim(n: int) -> tuple[Worker, list[ClaimedReminder]]:
+    def claim(n: int) -> tuple[Worker, list[ClaimedReminder], bool]:
+        """Batch ``n``'s holder, what it took, and whether that came from the queue."""
         holder = replace(worker, name=f"{worker.name}|{n}")
-        return holder, claim_batch(
-            uow=uow_factory(), now=now, worker=holder, people=batch, lease=lease
+        people = queue[(n - 1) * batch : n * batch] or None
+        claimed = claim_batch(
+            uow=uow_factory(), now=now, worker=holder, people=batch, lease=lease, recipients=people
         )
+        return holder, claimed, people is not None
 
     first = claim(1)
-    if not first[1]:
+    if not first[1] and not first[2]:
         return total  # the every-minute run with nothing due starts no threads
     attempted: set[str] = set()
     recorded: list[Future[DeliveryReport]] = []
@@ -422,29 +444,30 @@ def send_due(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="focal-record") as records,
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="focal-send") as pool,
     ):
-        following: Future[tuple[Worker, list[ClaimedReminder]]] | None = None
-        n, (holder, claimed) = 1, first
-        while claimed:
+        following: Future[tuple[Worker, list[ClaimedReminder], bool]] | None = None
+        n, (holder, claimed, queued) = 1, first
+        while claimed or queued:  # a queued batch may come back empty (others took them)
             keys = {r.key for r in claimed}
-            if keys <= attempted:  # nothing new: never loop on rows that cannot be settled
+            if claimed and keys <= attempted:  # never loop on rows that cannot be settled
                 break
             attempted |= keys
             following = claims.submit(claim, n + 1) if batches is None or n < batches else None
-            outcomes = _post(claimed, notifier=notifier, now=now, pool=pool)
-            recorded.append(
-                records.submit(
-                    _record,
-                    claimed,
-                    outcomes,
-                    uow=uow_factory(),
-                    now=now,
-                    worker=holder,
-                    retry_after=RETRY_AFTER,
+            if claimed:
+                outcomes = _post(claimed, notifier=notifier, now=now, pool=pool)
+                recorded.append(
+                    records.submit(
+                        _record,
+                        claimed,
+                        outcomes,
+                        uow=uow_factory(),
+                        now=now,
+                        worker=holder,
+                        retry_after=RETRY_AFTER,
+                    )
                 )
-            )
             if following is None:
                 break
-            n, (holder, claimed) = n + 1, following.result()
+            n, (holder, claimed, queued) = n + 1, following.result()
         for done in recorded:
             total.add(done.result())
     return total
