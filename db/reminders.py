@@ -366,7 +366,7 @@ class ReminderRepository:
                 AssignmentRow.deadline_id,
                 DeadlineRow.meeting_id,
                 ReminderRow.due_at,
-                DeadlineRow.due_at,
+                ReminderRow.due_at == DeadlineRow.due_at,  # compared here: one instant less to read
                 ReminderRow.attempts,
                 ReminderRow.recovered_from,
                 still_open,
@@ -384,7 +384,7 @@ class ReminderRepository:
         kinds = {kind.value: kind for kind in ReminderKind}
         out = []
         for row in rows:
-            key, kind, to, owes, deadline_id, meeting_id, due_at, now_due, attempts, since, ok = row
+            key, kind, to, owes, deadline_id, meeting_id, due_at, unmoved, attempts, since, ok = row
             recipient, address = people[to]
             person = people[owes][0]
             out.append(
@@ -400,7 +400,7 @@ class ReminderRepository:
                     attempts=attempts,
                     claimed_at=since,
                     recovering=since is not None,
-                    still_open=bool(ok) and (kind not in _FOLLOWS_DUE or due_at == now_due),
+                    still_open=bool(ok) and (kind not in _FOLLOWS_DUE or bool(unmoved)),
                     address=address,
                 )
             )
