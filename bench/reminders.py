@@ -108,8 +108,9 @@ from db.models import (
     ReminderPlanRow,
     ReminderRow,
 )
+from services.delivery import Worker, send_due
 from services.loading import load_configuration
-from services.reminders import HORIZON, Worker, preview_due, refresh_plan, send_due
+from services.reminders import HORIZON, preview_due, refresh_plan
 from tests.slack_standin import SlackStandIn
 
 if TYPE_CHECKING:
@@ -119,7 +120,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from core.notices import ReminderMessage
-    from services.reminders import DeliveryReport, PlanReport
+    from services.delivery import DeliveryReport
+    from services.reminders import PlanReport
 
 TOKEN = "xoxb-focal-bench"  # noqa: S105 - the stand-in's, not a secret
 HOME_ZONE, HOME_COUNTRY = "Asia/Ho_Chi_Minh", "VN"

@@ -20,14 +20,9 @@ from prefect.cache_policies import NO_CACHE
 from bots.slack.notifier import SlackNotifier, build_notifier
 from config.settings import Settings
 from config.wiring import App, build_app, local_worker
+from services.delivery import DeliveryReport, Worker, send_due
 from services.digest import DigestOutcome, DigestResult, send_digest
-from services.reminders import (
-    DeliveryReport,
-    PlanReport,
-    Worker,
-    refresh_plan,
-    send_due,
-)
+from services.reminders import PlanReport, refresh_plan
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from core.status import Entry, Version
+    from services.delivery import DeliveryReport
     from services.loading import LoadReport
     from services.queries import Agenda
-    from services.reminders import DeliveryReport, PlanReport
+    from services.reminders import PlanReport
     from services.status import StatusReport
 
 ENTITIES = ("person", "group", "coordinators", "meeting", "deadline", "assignment")

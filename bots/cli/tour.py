@@ -19,10 +19,11 @@ from bots.slack.notifier import OutboxNotifier
 from config.settings import Settings
 from config.wiring import App, build_app, local_worker
 from db.migrate import head_revision, upgrade
+from services.delivery import send_due
 from services.feeds import person_feed_bytes
 from services.loading import load_configuration
 from services.queries import agenda, deadline_status
-from services.reminders import refresh_plan, send_due
+from services.reminders import refresh_plan
 
 if TYPE_CHECKING:
     from rich.console import Console

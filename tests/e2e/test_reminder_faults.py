@@ -29,7 +29,8 @@ from db.engine import build_engine, build_session_factory
 from db.migrate import upgrade
 from db.models import ReminderRow
 from db.uow import SqlAlchemyUnitOfWork
-from services.reminders import Worker, refresh_plan, send_due
+from services.delivery import Worker, send_due
+from services.reminders import refresh_plan
 from tests.e2e.reminder_world import (
     COORDINATOR_ZONE,
     CROWD_CALENDAR,

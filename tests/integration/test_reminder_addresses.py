@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from bots.slack.notifier import SlackNotifier, build_web_clients
 from core.reminders import ReminderPolicy
 from db.models import PersonRow
-from services.reminders import Worker, refresh_plan, send_due
+from services.delivery import Worker, send_due
+from services.reminders import refresh_plan
 from tests.integration.test_loading import CALENDAR, ROSTER, load
 
 if TYPE_CHECKING:

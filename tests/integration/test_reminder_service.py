@@ -13,8 +13,9 @@ import db.reminders
 from core.model import ReminderState
 from core.reminders import ReminderKind, ReminderPolicy
 from db.models import AssignmentRow, DeadlineRow, PersonRow, ReminderRow, SubmissionRow
+from services.delivery import Worker, claim_batch, send_due
 from services.ports import DeliveryFailedError
-from services.reminders import Worker, claim_batch, refresh_plan, send_due
+from services.reminders import refresh_plan
 from tests.fakes import RecordingNotifier
 from tests.integration.test_loading import CALENDAR, ROSTER, load
 
