@@ -21,7 +21,15 @@ How it measures:
   RSS, and in a separate run its ``tracemalloc`` peak.
 * The Slack stand-in (tests/slack_standin.py) runs in a process of its own, one fresh per
   measurement, with O(1) look-ups by e-mail and by members: real Slack answers those from an
-  index, and the stand-in's linear scans are not Focal's cost.
+  index, and the stand-in's linear scans are not Focal's cost. It speaks HTTP/1.1 and keeps
+  connections open, as Slack does; a client that asks to close them (urllib does) gets one
+  call per connection.
+* Sending: the baseline is a plain ``WebClient(base_url=...)`` (slack_sdk's default urllib
+  transport) posting the same messages, rendered beforehand, to DMs opened beforehand, one after
+  another; Focal is ``send_due`` with the notifier's own clients (``KeepAliveWebClient``),
+  rendering, claiming and recording included. Both run twice or more, alternating, against a
+  fresh stand-in each; the table gives each run's rate, the ratio to the baselines' mean, and
+  the CPU each process spent per message. ``--only sending`` measures just this.
 """
 
 from __future__ import annotations
@@ -98,8 +106,9 @@ from db.models import (
     ReminderPlanRow,
     ReminderRow,
 )
+from services.delivery import Worker, send_due
 from services.loading import load_configuration
-from services.reminders import HORIZON, Worker, preview_due, refresh_plan, send_due
+from services.reminders import HORIZON, preview_due, refresh_plan
 from tests.slack_standin import SlackStandIn
 
 if TYPE_CHECKING:
@@ -109,7 +118,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from core.notices import ReminderMessage
-    from services.reminders import DeliveryReport, PlanReport
+    from services.delivery import DeliveryReport
+    from services.reminders import PlanReport
 
 TOKEN = "xoxb-focal-bench"  # noqa: S105 - the stand-in's, not a secret
 HOME_ZONE, HOME_COUNTRY = "Asia/Ho_Chi_Minh", "VN"
@@ -137,6 +147,7 @@ TARGET_PLAN_S, TARGET_MEMORY_MB, TARGET_IDLE_S = 3.0, 400.0, 0.2
 #: at the default size and time.
 BASELINE_CODE = "3af9da5"
 BASELINE_PLAN_S = {"sqlite": (6.6, 6.1), "postgresql": (8.9, 6.2)}
+MEASURES = frozenset({"planning", "sending", "idle"})
 #: Tries at starting a child process: others may be editing the code it imports.
 ATTEMPTS = 3
 ROOT = Path(__file__).resolve().parents[1]
@@ -572,11 +583,14 @@ def _serve_standin(users: list[tuple[str, str, str, str]], conn: Connection) -> 
             if isinstance(command, tuple) and command[0] == "latency":
                 slack.slow("*", seconds=command[1], times=sys.maxsize)
                 conn.send("ok")
+            elif command == "cpu":
+                conn.send(time.process_time())
             elif command == "summary":
                 messages = slack.messages()
                 conn.send(
                     {
                         "calls": dict(Counter(c.method for c in slack.calls())),
+                        "connections": slack.connections(),
                         "messages": len(messages),
                         "channels": len({m.channel for m in messages}),
                         "violations": list(slack.violations[:3]),
@@ -624,6 +638,12 @@ class StandInProcess:
         if seconds > 0:
             self._conn.send(("latency", seconds))
             self._receive()
+
+    def cpu(self) -> float:
+        """The stand-in process's CPU seconds so far (all its threads)."""
+        self._conn.send("cpu")
+        seconds: float = self._receive()
+        return seconds
 
     def summary(self) -> dict[str, Any]:
         self._conn.send("summary")
@@ -827,6 +847,8 @@ class Send:
     reminders: int
     summary: dict[str, Any]
     errors: list[str] = field(default_factory=list)
+    cpu: float = 0.0  # CPU seconds of the sending process (every thread)
+    standin_cpu: float = 0.0  # CPU seconds of the stand-in's process
 
     @property
     def rate(self) -> float:
@@ -857,12 +879,23 @@ def baseline(
             for uid in sorted({uid for uid, _, _ in payloads})
         }
         slack.set_latency(latency)
+        standin_cpu, cpu = slack.cpu(), time.process_time()
         start = time.perf_counter()
         for uid, text_, blocks in payloads:
             client.chat_postMessage(channel=channels[uid], text=text_, blocks=blocks)
         seconds = time.perf_counter() - start
+        cpu, standin_cpu = time.process_time() - cpu, slack.cpu() - standin_cpu
         summary = slack.summary()
-    return Send("bare chat_postMessage loop", None, seconds, len(payloads), 0, summary)
+    return Send(
+        "bare chat_postMessage loop",
+        None,
+        seconds,
+        len(payloads),
+        0,
+        summary,
+        cpu=cpu,
+        standin_cpu=standin_cpu,
+    )
 
 
 def focal_send(
@@ -883,6 +916,7 @@ def focal_send(
         clear_render_cache()  # the baseline's rendering beforehand must not warm Focal's
         if profile:
             profile.enable()
+        standin_cpu, cpu = slack.cpu(), time.process_time()
         start = time.perf_counter()
         report = send_due(
             uow_factory=app.uow,
@@ -892,11 +926,21 @@ def focal_send(
             concurrency=concurrency,
         )
         seconds = time.perf_counter() - start
+        cpu, standin_cpu = time.process_time() - cpu, slack.cpu() - standin_cpu
         if profile:
             profile.disable()
         summary = slack.summary()
+        notifier.close()
     return Send(
-        name, concurrency, seconds, report.messages, report.reminders, summary, report.errors
+        name,
+        concurrency,
+        seconds,
+        report.messages,
+        report.reminders,
+        summary,
+        report.errors,
+        cpu=cpu,
+        standin_cpu=standin_cpu,
     )
 
 
@@ -1016,8 +1060,8 @@ class Result:
     load_seconds: float
     load_mode: str
     sizes: dict[str, int]
-    planning: Planning
-    sending: Sending | None  # None: --only planning
+    planning: Planning | None
+    sending: Sending | None
     idle: Idle | None
 
 
@@ -1038,7 +1082,8 @@ def print_result(r: Result) -> None:
         sizes.add_row(what, f"{n:,}")
     sizes.add_row(f"load ({r.load_mode}), s", f"{r.load_seconds:.1f}")
     console.print(sizes)
-    _print_planning(r.backend, r.planning)
+    if r.planning is not None:
+        _print_planning(r.backend, r.planning)
     if r.sending is not None:
         _print_sending(r.backend, r.sending)
     if r.idle is not None:
@@ -1148,6 +1193,9 @@ def _print_sending(backend: str, s: Sending) -> None:
         "msg/s",
         "ratio",
         "calls (lookup/open/post)",
+        "connections",
+        "CPU ms/msg: sender",
+        "stand-in",
         "ok",
     )
     for r in s.runs:
@@ -1170,15 +1218,27 @@ def _print_sending(backend: str, s: Sending) -> None:
             f"{r.rate:,.0f}",
             "" if r.concurrency is None else f"{ratio:.2f} " + _ok(ratio >= 1),
             counts,
+            f"{r.summary.get('connections', 0):,}",
+            f"{r.cpu / max(1, r.messages) * 1000:.2f}",
+            f"{r.standin_cpu / max(1, r.messages) * 1000:.2f}",
             _ok(fine),
         )
     console.print(table)
     console.print(
-        "ratio = Focal msg/s / baseline msg/s (mean of the two baseline runs). The baseline "
-        "opens its DMs beforehand, untimed, and posts messages rendered beforehand: "
-        f"render_reminder + blocks_json of all {s.messages:,} took {s.render_seconds:.2f} s "
-        f"({s.render_seconds / max(1, s.messages) * 1000:.1f} ms each), "
-        "which Focal's time includes."
+        "ratio = Focal msg/s / baseline msg/s (mean of the two baseline runs).\n"
+        "Baseline: a plain slack_sdk WebClient(base_url=...) with its default transport "
+        "(urllib: a new connection for every call) posting the messages one after another "
+        "with chat_postMessage; its DMs opened beforehand and its messages rendered "
+        f"beforehand, both untimed (render_reminder + blocks_json of all {s.messages:,} took "
+        f"{s.render_seconds:.2f} s, {s.render_seconds / max(1, s.messages) * 1000:.1f} ms "
+        "each).\n"
+        "Focal: services.reminders.send_due as the flow runs it (claim, render, post, record "
+        "sent; the next batch claimed and the last recorded while one is posted) through "
+        "bots.slack.notifier's clients: KeepAliveWebClient, slack_sdk's WebClient over kept-"
+        "alive http.client connections, with its retry handlers; the first run looks everyone "
+        "up by e-mail, later runs post to the channels kept from the first.\n"
+        "CPU ms/msg: CPU seconds of the sending process (every thread; Focal's includes "
+        "SQLite, not a PostgreSQL server) and of the stand-in's process, per message."
     )
     for r in s.runs:
         if r.summary["violation_count"] or r.errors:
@@ -1271,12 +1331,22 @@ def run_backend(spec: str, options: Options) -> Result:
                 load_bulk(engine, w)
             load_seconds = time.perf_counter() - start
             _maintain(engine)
-            planning = measure_planning(engine, url, options.now, profile=options.profile)
-            if (options.people, options.assignments, options.now) == (5_000, 100_000, BENCH_NOW):
-                planning.baseline = BASELINE_PLAN_S.get(backend)
+            planning = None
+            if "planning" in options.only:
+                planning = measure_planning(engine, url, options.now, profile=options.profile)
+                if (options.people, options.assignments, options.now) == (
+                    5_000,
+                    100_000,
+                    BENCH_NOW,
+                ):
+                    planning.baseline = BASELINE_PLAN_S.get(backend)
+            else:
+                _say(f"{backend}: planning once (not measured)")
+                refresh_plan(uow=app.uow(), policy=app.policy(), now=options.now, force=True)
+                _maintain(engine)
             stored = count_rows(engine)
-            sending = idle = None
-            if options.only != "planning":
+            sending = None
+            if "sending" in options.only:
                 sending = measure_sending(
                     engine,
                     app,
@@ -1286,6 +1356,8 @@ def run_backend(spec: str, options: Options) -> Result:
                     latency=options.latency,
                     profile=options.profile,
                 )
+            idle = None
+            if "idle" in options.only:
                 idle = measure_idle(
                     app, w, options.now, runs=options.idle_runs, profile=options.profile
                 )
@@ -1299,11 +1371,9 @@ def run_backend(spec: str, options: Options) -> Result:
                 "reminders stored (36 h window)": stored,
             }
             if sending is not None:
-                sizes |= {
-                    "reminders due at the bench time": sending.due,
-                    "messages per send": sending.messages,
-                    "messages sent (all runs)": sum(r.messages for r in sending.runs),
-                }
+                sizes["reminders due at the bench time"] = sending.due
+                sizes["messages per send"] = sending.messages
+                sizes["messages sent (all runs)"] = sum(r.messages for r in sending.runs)
             return Result(backend, load_seconds, options.load, sizes, planning, sending, idle)
         finally:
             app.close()
@@ -1320,7 +1390,7 @@ class Options:
     idle_runs: int
     profile: bool
     latency: float = 0
-    only: str = "all"
+    only: frozenset[str] = MEASURES
 
 
 def _databases(given: list[str] | None) -> list[str]:
@@ -1362,14 +1432,19 @@ def main(  # noqa: PLR0917 - typer passes the options by name
     ] = 0,
     profile: Annotated[bool, typer.Option("--profile", help="Print cProfile top entries.")] = False,
     only: Annotated[
-        str, typer.Option(help="all, or planning (no sending, no idle runs: much quicker).")
-    ] = "all",
+        list[str] | None,
+        typer.Option(
+            help="Measure only this: planning, sending or idle; repeatable. Default: all. "
+            "Without planning the plan is made once, unmeasured.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Plan and send reminders at scale on SQLite and PostgreSQL; print the figures."""
     if load not in {"bulk", "yaml"}:
         raise typer.BadParameter("--load is bulk or yaml")
-    if only not in {"all", "planning"}:
-        raise typer.BadParameter("--only is all or planning")
+    if unknown := set(only or ()) - MEASURES:
+        raise typer.BadParameter(f"--only takes {', '.join(sorted(MEASURES))}, not {unknown}")
     at = datetime.fromisoformat(now)
     if at.tzinfo is None:
         raise typer.BadParameter("--now needs an offset, e.g. 2026-09-15T10:30+07:00")
@@ -1382,7 +1457,7 @@ def main(  # noqa: PLR0917 - typer passes the options by name
         idle_runs=idle_runs,
         profile=profile,
         latency=latency / 1000,
-        only=only,
+        only=frozenset(only or MEASURES),
     )
     specs = _databases(database)
     source = source_state()

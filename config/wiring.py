@@ -13,8 +13,8 @@ from core.reminders import ReminderPolicy
 from core.workdays import WorkingCalendar
 from db.engine import build_engine, build_session_factory
 from db.uow import SqlAlchemyUnitOfWork
+from services.delivery import Worker
 from services.loading import LoadOptions
-from services.reminders import Worker
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

@@ -10,6 +10,7 @@ both claim a row; a crashed worker's claims are recovered by the next run.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.sql import ColumnElement
 
+_REMINDERS = cast("Table", ReminderRow.__table__)
 _CHUNK = 500  # rows per IN (...) list: well under every backend's parameter limit
 
 
@@ -81,8 +83,9 @@ class ReminderRepository(ReminderPlanRepository):
 
     # ------------------------------------------------------------- delivery
 
-    def due_recipients(self, *, now: datetime, limit: int) -> list[int]:
-        """People with planned reminders due by ``now``, longest waiting first."""
+    def due_recipients(self, *, now: datetime, limit: int | None) -> list[int]:
+        """People with planned reminders due by ``now``, longest waiting first (all of them
+        when ``limit`` is None)."""
         query = (
             select(ReminderRow.person_id)
             .where(ReminderRow.state == ReminderState.PLANNED, ReminderRow.planned_at <= now)
@@ -185,7 +188,7 @@ class ReminderRepository(ReminderPlanRepository):
                 AssignmentRow.deadline_id,
                 DeadlineRow.meeting_id,
                 ReminderRow.due_at,
-                DeadlineRow.due_at,
+                ReminderRow.due_at == DeadlineRow.due_at,  # compared here: one instant less to read
                 ReminderRow.attempts,
                 ReminderRow.recovered_from,
                 still_open,
@@ -203,7 +206,7 @@ class ReminderRepository(ReminderPlanRepository):
         kinds = {kind.value: kind for kind in ReminderKind}
         out = []
         for row in rows:
-            key, kind, to, owes, deadline_id, meeting_id, due_at, now_due, attempts, since, ok = row
+            key, kind, to, owes, deadline_id, meeting_id, due_at, unmoved, attempts, since, ok = row
             recipient, address = people[to]
             person = people[owes][0]
             out.append(
@@ -219,7 +222,7 @@ class ReminderRepository(ReminderPlanRepository):
                     attempts=attempts,
                     claimed_at=since,
                     recovering=since is not None,
-                    still_open=bool(ok) and (kind not in _FOLLOWS_DUE or due_at == now_due),
+                    still_open=bool(ok) and (kind not in _FOLLOWS_DUE or bool(unmoved)),
                     address=address,
                 )
             )
@@ -310,32 +313,51 @@ class ReminderRepository(ReminderPlanRepository):
     def mark_sent_many(
         self, sent: Sequence[tuple[str, str, str]], *, worker: str, now: datetime
     ) -> int:
-        """Mark each (key, channel, ts) sent, if ``worker`` still holds it: one statement,
-        executed for every row at once."""
+        """Mark each (key, channel, ts) sent, if ``worker`` still holds it.
+
+        A few statements of ``UPDATE ... FROM (VALUES ...)``, the rows handed to the driver as
+        they are (``now`` converted once, by the column's own type): row by row, SQLAlchemy's
+        parameter processing cost more than the update itself, and on SQLite each row gave the
+        interpreter lock away and waited to get it back from the threads posting meanwhile.
+        SQLite before 3.33 has no ``UPDATE ... FROM``: it gets one statement per row.
+        """
         if not sent:
             return 0
-        table = cast("Table", ReminderRow.__table__)
-        statement = (
-            update(table)
-            .where(
-                table.c.key == bindparam("b_key"),
-                table.c.claimed_by == worker,
-                table.c.state == ReminderState.SENDING.value,
-            )
-            .values(
-                state=ReminderState.SENT.value,
-                sent_at=now,
-                slack_channel=bindparam("b_channel"),
-                slack_ts=bindparam("b_ts"),
-                last_error=None,
-                recovered_from=None,
-                updated_at=now,
-            )
-        )
-        result = self.session.connection().execute(
-            statement, [{"b_key": k, "b_channel": c, "b_ts": t} for k, c, t in sent]
-        )
-        return result.rowcount
+        connection = self.session.connection()
+        dialect = connection.dialect
+        quote = dialect.identifier_preparer.quote
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        stamp = _REMINDERS.c.updated_at.type.bind_processor(dialect)
+        at = stamp(now) if stamp is not None else now
+        table, key = quote(_REMINDERS.name), quote("key")
+        values = f"state = {mark}, sent_at = {mark}, last_error = NULL, recovered_from = NULL, "
+        values += f"updated_at = {mark}"
+        held = f"claimed_by = {mark} AND state = {mark}"
+        common = (ReminderState.SENT.value, at, at)
+        holder = (worker, ReminderState.SENDING.value)
+        cursor = connection.connection.cursor()  # the driver's, in this session's transaction
+        done = 0
+        try:
+            if dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
+                statement = (  # identifiers from the table's metadata, quoted
+                    f"UPDATE {table} SET {values}, slack_channel = {mark}, slack_ts = {mark} "  # noqa: S608
+                    f"WHERE {key} = {mark} AND {held}"
+                )
+                cursor.executemany(statement, [(*common, c, t, k, *holder) for k, c, t in sent])
+                return int(cursor.rowcount)
+            for chunk in _chunks(sent):
+                triples = ", ".join(f"({mark}, {mark}, {mark})" for _ in chunk)
+                statement = (  # identifiers from the table's metadata, quoted
+                    f"UPDATE {table} SET {values}, slack_channel = v.column2, "  # noqa: S608
+                    f"slack_ts = v.column3 FROM (VALUES {triples}) AS v "
+                    f"WHERE {table}.{key} = v.column1 AND {held}"
+                )
+                flat = [value for row in chunk for value in row]
+                cursor.execute(statement, (*common, *flat, *holder))
+                done += cursor.rowcount
+        finally:
+            cursor.close()
+        return done
 
     def mark_skipped(self, keys: Sequence[str], *, worker: str, now: datetime) -> int:
         return self._finish(

@@ -1,7 +1,8 @@
 """The ``send-reminders`` and ``send-digest`` flows: thin shells over the services.
 
-One task plans, one task per batch of people delivers (never one per message); only the
-delivery task retries, and only when Slack could not be reached. ``run_*`` runs the same
+One task plans; each delivery task delivers up to ``BATCHES`` batches of ``BATCH`` people
+(never one task per message), the next batch claimed and the last recorded while one is posted.
+Only the delivery task retries, and only when Slack could not be reached. ``run_*`` runs the same
 steps without Prefect's engine, for ``focal remind`` when no Prefect server is configured.
 """
 
@@ -16,19 +17,13 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bots.slack.notifier import build_notifier
+from bots.slack.notifier import SlackNotifier, build_notifier
 from config.settings import Settings
 from config.wiring import App, build_app, local_worker
 from flows.runs import RunNote, recorded
+from services.delivery import DeliveryReport, Worker, send_due
 from services.digest import DigestOutcome, DigestResult, send_digest
-from services.reminders import (
-    DeliveryReport,
-    PlanReport,
-    Worker,
-    claim_batch,
-    deliver,
-    refresh_plan,
-)
+from services.reminders import PlanReport, refresh_plan
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,8 +38,10 @@ log = logging.getLogger("focal.flows")
 #: What ``send-digest`` returns on a weekend or public holiday of ``FOCAL_COUNTRY``.
 HOLIDAY = "day-off"
 
-#: People per delivery batch: one claim, one task run, one commit of results.
+#: People per delivery batch: one claim, one commit of results.
 BATCH = 200
+#: Batches per delivery task run (5,000 people): the flow runs as many as it takes.
+BATCHES = 25
 
 
 class SlackUnreachableError(RuntimeError):
@@ -60,6 +57,8 @@ class Runtime:
     worker: Worker
 
     def close(self) -> None:
+        if isinstance(self.notifier, SlackNotifier):  # its kept-alive connections to Slack
+            self.notifier.close()
         self.app.close()
 
 
@@ -90,26 +89,27 @@ def plan_task(runtime: Runtime, now: datetime, *, force: bool = False) -> PlanRe
 
 
 @task(
-    name="deliver-batch",
+    name="deliver-reminders",
     cache_policy=NO_CACHE,
     retries=3,
     retry_delay_seconds=[10, 60, 300],
     retry_condition_fn=_network_only,
 )
 def deliver_batch_task(runtime: Runtime, now: datetime) -> DeliveryReport | None:
-    """Claim the due reminders of up to ``BATCH`` people and deliver them; None: nothing due."""
+    """Deliver the due reminders of up to ``BATCHES`` batches of ``BATCH`` people; None:
+    nothing was due."""
     app = runtime.app
-    claimed = claim_batch(uow=app.uow(), now=now, worker=runtime.worker, people=BATCH)
-    if not claimed:
-        return None
-    report = deliver(
-        claimed,
-        uow=app.uow(),
+    report = send_due(
+        uow_factory=app.uow,
         notifier=runtime.notifier,
         now=now,
         worker=runtime.worker,
+        batch=BATCH,
+        batches=BATCHES,
         concurrency=app.settings.send_concurrency,
     )
+    if report == DeliveryReport():
+        return None
     log.info(
         "delivered %d messages (%d reminders, %d recovered, %d skipped, %d retrying, "
         "%d failed, %d unclear)",

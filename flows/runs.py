@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from config.wiring import App
-    from services.reminders import Worker
+    from services.delivery import Worker
 
 log = logging.getLogger("focal.flows")
 

@@ -13,16 +13,16 @@ from core.digest import DeadlineProgress, build_digest
 from core.model import Language, MeetingStatus
 from core.notices import Titled
 from db.digests import DigestClaim, DigestTurn
+from services.delivery import LEASE
 from services.ports import DeliveryFailedError, DeliveryUncertainError
-from services.reminders import LEASE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
     from core.notices import Digest
+    from services.delivery import Worker
     from services.ports import Delivery, Notifier, UnitOfWork
-    from services.reminders import Worker
 
 
 class DigestOutcome(enum.StrEnum):

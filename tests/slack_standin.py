@@ -13,6 +13,12 @@ to misbehave (rate limits, 5xx, dropped connections, slow answers)::
 It also serves response URLs (``new_response_url()``), keeping what the app posts to them
 (``responses()``), and mints trigger ids (``new_trigger_id()``) that expire as Slack's do.
 
+It speaks HTTP/1.1 and keeps connections open between requests, as Slack does (a client that
+sends ``Connection: close``, as ``urllib`` does, gets one request per connection). Each call
+records the connection it came on (``Call.connection``, numbered from 1 in accepting order);
+``close_idle_connections()`` closes those waiting for a next request, as a server's idle
+timeout would.
+
 It is stricter than Slack in one way: an argument the reference does not know is refused
 (``invalid_arguments``) and recorded, where Slack often ignores it silently.
 """
@@ -20,10 +26,12 @@ It is stricter than Slack in one way: an argument the reference does not know is
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -124,6 +132,7 @@ class Call:
     json_body: bool
     at: float
     fault: str | None = None  # rate_limit, fail, drop, drop_after_store or slow, when injected
+    connection: int = 0  # which connection it came on: 1 for the first accepted, and so on
 
 
 @dataclass(frozen=True)
@@ -357,6 +366,7 @@ class SlackStandIn:
         self._stopping.set()  # cuts short any slow answer
         self._server.shutdown()
         self._thread.join()
+        self._server.end_connections()  # kept-alive ones would wait for a next request
         self._server.server_close()  # joins the request threads, closes the socket
         self._server = self._thread = None
 
@@ -428,6 +438,18 @@ class SlackStandIn:
         workspace where the bot has written to everyone before)."""
         with self._lock:
             return self._open(frozenset({user_id}))[0]
+
+    def close_idle_connections(self) -> int:
+        """Close every connection waiting for its next request, as a server's idle timeout
+        does; the clients holding them find out when they next use them. Returns how many.
+        A request being answered is given a second to finish first."""
+        if self._server is None:
+            return 0
+        return self._server.close_idle()
+
+    def connections(self) -> int:
+        """Connections accepted so far."""
+        return 0 if self._server is None else self._server.accepted
 
     def dm_channel(self, user_id: str) -> str | None:
         with self._lock:
@@ -533,7 +555,9 @@ class SlackStandIn:
         rule = self._take_rule(method)
         is_json = content_type == "application/json" and bool(raw.strip())
         fault = rule.kind if rule else None
-        call = Call(method, args, token, verb, content_type, is_json, self._clock(), fault)
+        call = Call(
+            method, args, token, verb, content_type, is_json, self._clock(), fault, handler.number
+        )
         with self._lock:
             self._calls.append(call)
         if rule is not None and rule.kind == "slow":
@@ -933,6 +957,45 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, standin: SlackStandIn) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.standin = standin
+        self.accepted = 0
+        self._open: dict[_Handler, bool] = {}  # open connections: True while waiting (idle)
+        self._open_lock = threading.Lock()
+
+    def opened(self, handler: _Handler) -> int:
+        with self._open_lock:
+            self.accepted += 1
+            self._open[handler] = True
+            return self.accepted
+
+    def closed(self, handler: _Handler) -> None:
+        with self._open_lock:
+            self._open.pop(handler, None)
+
+    def set_idle(self, handler: _Handler, *, idle: bool) -> None:
+        with self._open_lock:
+            if handler in self._open:
+                self._open[handler] = idle
+
+    def close_idle(self) -> int:
+        deadline = time.monotonic() + 1  # an answer just sent: its handler is about to wait
+        while True:
+            with self._open_lock:
+                idle = [handler for handler, waiting in self._open.items() if waiting]
+                busy = len(self._open) - len(idle)
+            if not busy or time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
+        for handler in idle:
+            _shutdown(handler.connection, socket.SHUT_RDWR)
+        return len(idle)
+
+    def end_connections(self) -> None:
+        """Stop reading from every connection: a waiting one ends at once, one in the middle
+        of a request still sends its answer, then ends."""
+        with self._open_lock:
+            handlers = list(self._open)
+        for handler in handlers:
+            _shutdown(handler.connection, socket.SHUT_RD)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
@@ -940,8 +1003,36 @@ class _Server(ThreadingHTTPServer):
             self.standin._violation(f"stand-in failed on a request: {error!r}")
 
 
+def _shutdown(connection: socket.socket, how: int) -> None:
+    with contextlib.suppress(OSError):  # already gone
+        connection.shutdown(how)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    protocol_version = "HTTP/1.1"  # connections kept open between requests, as Slack's
+    #: an answer leaves in one write when the request is done (not its headers first, then
+    #: its body: on a kept-alive connection Nagle's algorithm and the client's delayed ACK
+    #: would hold the second write back for 40 ms)
+    wbufsize = 1 << 16
+    number = 0
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.number = self.server.opened(self)
+
+    def finish(self) -> None:
+        self.server.closed(self)
+        super().finish()
+
+    def parse_request(self) -> bool:
+        self.server.set_idle(self, idle=False)  # a request line came: busy until answered
+        return super().parse_request()
+
+    def handle_one_request(self) -> None:
+        self.server.set_idle(self, idle=True)
+        super().handle_one_request()
 
     def do_POST(self) -> None:
         self.server.standin.serve(self, "POST")

@@ -26,10 +26,11 @@ if TYPE_CHECKING:
 
     from core.runs import FlowHealth, FlowRun
     from core.status import Entry, Version
+    from services.delivery import DeliveryReport
     from services.loading import LoadReport
     from services.overview import Overview
     from services.queries import Agenda
-    from services.reminders import DeliveryReport, PlanReport
+    from services.reminders import PlanReport
     from services.status import StatusReport
 
 ENTITIES = ("person", "group", "coordinators", "meeting", "deadline", "assignment")

@@ -3,6 +3,14 @@
 Every function here is a function of its input: no clock (``now`` comes with the message),
 no I/O. Blocks are built from ``slack_sdk.models`` so that slack_sdk's own limit checks run
 when they are serialised. Times are shown in the reader's timezone, words in their language.
+
+Reminder lines are the exception in one respect: a run renders tens of thousands of them, and
+``to_dict()`` costs about 35 µs for a section and 150 µs for a row of buttons (its checks walk
+every attribute of every object), more than posting the message does. So ``slack_sdk.models``
+build each shape once (a mrkdwn section, a language's three buttons) and a line fills in its
+text, its deadline code and its block id, checked against slack_sdk's own limits for those
+fields. tests/unit/test_slack_messages.py holds the filled-in blocks equal to what
+``to_dict()`` gives for the same values.
 """
 
 from __future__ import annotations
@@ -11,8 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
     ActionsBlock,
+    Block,
     ButtonElement,
     ContextBlock,
     DividerBlock,
@@ -49,9 +59,8 @@ from core.notices import Digest, ReviewNotice
 from core.reminders import ReminderKind
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
-
-    from slack_sdk.models.blocks import Block
 
     from core.notices import DigestLine, ReminderLine, ReminderMessage
 
@@ -174,21 +183,60 @@ def _buttons(code: str, words: Words, block_id: str) -> ActionsBlock:
 
 #: Distinct lines a run may hold: about 20 MB each when full.
 _LINES_KEPT = 16384
+#: What the shapes are built with; each line puts its own values in their place.
+_SHAPE_TEXT, _SHAPE_CODE, _SHAPE_BLOCK_ID = "-", "-", "-"
+
+
+def _too_long(what: str, value: str, limit: int) -> SlackObjectFormationError:
+    return SlackObjectFormationError(f"{what} must be at most {limit} characters: {value[:40]!r}…")
+
+
+@lru_cache(maxsize=1)
+def _section_shape() -> Json:
+    return _section(_SHAPE_TEXT).to_dict()
+
+
+def mrkdwn_section(text: str) -> Json:
+    """``SectionBlock(text=MarkdownTextObject(text=text)).to_dict()``, at the cost of a dict."""
+    if not text:
+        raise SlackObjectFormationError("a section needs text")
+    if len(text) > SectionBlock.text_max_length:
+        raise _too_long("section text", text, SectionBlock.text_max_length)
+    shape = _section_shape()
+    return {**shape, "text": {**shape["text"], "text": text}}
+
+
+@lru_cache(maxsize=2)
+def _buttons_shape(language: str) -> Json:
+    return _buttons(_SHAPE_CODE, words_in(language), _SHAPE_BLOCK_ID).to_dict()
+
+
+def reminder_buttons(code: str, language: str, block_id: str) -> Json:
+    """``_buttons(code, words_in(language), block_id).to_dict()``, at the cost of a few dicts."""
+    if not code:
+        raise SlackObjectFormationError("a button needs a value")
+    if len(code) > ButtonElement.value_max_length:
+        raise _too_long("button value", code, ButtonElement.value_max_length)
+    if not block_id or len(block_id) > Block.block_id_max_length:
+        raise _too_long("block_id", block_id, Block.block_id_max_length)
+    shape = _buttons_shape(language)
+    elements = [{**element, "value": code} for element in shape["elements"]]
+    return {**shape, "block_id": block_id, "elements": elements}
 
 
 @lru_cache(maxsize=_LINES_KEPT)
 def _section_json(view: _LineView) -> Json:
-    """A line's text as sent, built and checked by slack_sdk once per distinct line.
+    """A line's text as sent, once per distinct line.
 
     A run tells many people about the same input in the same words; the cached dictionaries
     are shared between messages, so nothing may change them.
     """
-    return _section(_line_text(view, SLACK)).to_dict()
+    return mrkdwn_section(_line_text(view, SLACK))
 
 
 @lru_cache(maxsize=_LINES_KEPT // 2)
 def _buttons_json(code: str, language: str, block_id: str) -> Json:
-    return _buttons(code, words_in(language), block_id).to_dict()
+    return reminder_buttons(code, language, block_id)
 
 
 @lru_cache(maxsize=1024)
@@ -200,7 +248,14 @@ def _hint_json(code: str, language: str) -> Json:
 
 def clear_render_cache() -> None:
     """Forget the blocks built so far (for measurements that must start cold)."""
-    for cached in (_section_json, _buttons_json, _hint_json, _header_json):
+    for cached in (
+        _section_json,
+        _buttons_json,
+        _hint_json,
+        _header_json,
+        _section_shape,
+        _buttons_shape,
+    ):
         cached.cache_clear()
 
 
@@ -236,7 +291,8 @@ def _short(line: ReminderLine) -> str:
     return code
 
 
-def _summary(prefix: str, items: list[str]) -> str:
+def _summary(prefix: str, items: Iterable[str]) -> str:
+    """``prefix — item, item, …`` within ``TEXT_MAX``; items are made only while they fit."""
     text = prefix
     for i, item in enumerate(items):
         sep = " — " if i == 0 else ", "
@@ -260,11 +316,13 @@ def render_reminder(message: ReminderMessage) -> Rendered:
             blocks.append(_more([_short(r) for r in rest], words, cmd).to_dict())
             break
         blocks.extend(_line_blocks(line, message, used_ids))
-    items = []
-    for line in message.lines:
+
+    def item(line: ReminderLine) -> str:
         left = left_text(line.due_at, message.now, words)
         late = line.due_at < message.now
-        items.append(f"{_short(line)} {left if late else words('due_in', left=left)}")
+        return f"{_short(line)} {left if late else words('due_in', left=left)}"
+
+    items = (item(line) for line in message.lines)
     return Rendered(_summary(f"Focal: {SLACK.esc(headline)}", items), tuple(blocks))
 
 

@@ -19,7 +19,6 @@ from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, cast
 from urllib.error import URLError
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -29,6 +28,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy import select
 
 from bots.slack.messages import render_digest, render_plain, render_reminder, render_review
+from bots.slack.transport import ConnectionPool, KeepAliveWebClient
 from core.notices import (
     DIGEST_EVENT,
     REMINDER_EVENT,
@@ -43,6 +43,7 @@ from services.ports import Delivery, DeliveryFailedError, DeliveryUncertainError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from slack_sdk import WebClient
     from slack_sdk.http_retry.handler import RetryHandler
     from slack_sdk.http_retry.request import HttpRequest
     from slack_sdk.http_retry.response import HttpResponse
@@ -101,14 +102,22 @@ class SlackClients:
     read: WebClient
     post: WebClient
 
+    def close(self) -> None:
+        """Close the connections kept open (a client that keeps none has nothing to close)."""
+        for client in (self.read, self.post):
+            if isinstance(client, KeepAliveWebClient):
+                client.close()
+
 
 def build_web_clients(
     *, token: str, base_url: str, timeout: float = 10, max_retries: int = 3
 ) -> SlackClients:
-    """Two clients for one workspace. Retries share one count per call (slack_sdk's RetryState).
+    """Two clients for one workspace, sharing one pool of kept-alive connections
+    (bots/slack/transport.py). Retries share one count per call (slack_sdk's RetryState).
 
     ``WebClient`` adds the trailing slash ``base_url`` needs itself.
     """
+    pool = ConnectionPool()
     rate_limited = RateLimitErrorRetryHandler(max_retry_count=max_retries)
     read_handlers: list[RetryHandler] = [
         ConnectionErrorRetryHandler(
@@ -123,7 +132,9 @@ def build_web_clients(
     def client(handlers: list[RetryHandler]) -> WebClient:
         # ``timeout`` is typed int in slack_sdk, but only urllib uses it, and it takes a float
         seconds = cast("int", timeout)
-        return WebClient(token=token, base_url=base_url, timeout=seconds, retry_handlers=handlers)
+        return KeepAliveWebClient(
+            token=token, base_url=base_url, timeout=seconds, retry_handlers=handlers, pool=pool
+        )
 
     return SlackClients(read=client(read_handlers), post=client([rate_limited]))
 
@@ -215,6 +226,10 @@ class SlackNotifier:
         self._user_ids: dict[str, str] = {}  # e-mail (lower case) -> Slack user id
         self._dm_channels: dict[str, str] = {}  # user id -> direct conversation id
 
+    def close(self) -> None:
+        """Close the connections to Slack kept open between messages."""
+        self._clients.close()
+
     def send(self, message: Message) -> Delivery:
         remembered = None if isinstance(message, Digest) else message.address
         if remembered:
@@ -222,7 +237,7 @@ class SlackNotifier:
                 return self._send_to(remembered, message)
             except _ChannelGoneError:
                 pass  # that conversation is gone (another workspace?): look the person up
-        channel = self._channel_for(message)
+        channel = self._post_target(message)
         try:
             return self._send_to(channel, message)
         except _ChannelGoneError as error:
@@ -329,12 +344,24 @@ class SlackNotifier:
         channel = str(answer["channel"])
         return Delivery(channel, str(answer["ts"]), address=channel if remember else None)
 
-    def _channel_for(self, message: Message) -> str:
+    def _post_target(self, message: Message) -> str:
+        """Where to post: the digest channel, or the recipient's user id. Slack posts a bot's
+        message to a user id in the bot's direct conversation with them, and answers with that
+        conversation's id (kept as the person's address): no ``conversations.open`` first."""
         if isinstance(message, Digest):
-            if not self._digest_channel:
-                raise DeliveryFailedError("FOCAL_DIGEST_CHANNEL is not set", permanent=True)
-            return self._digest_channel
+            return self._digest()
+        return self._user_id(message.recipient)
+
+    def _channel_for(self, message: Message) -> str:
+        """The conversation a message is in: the digest channel, or the direct conversation."""
+        if isinstance(message, Digest):
+            return self._digest()
         return self._dm_channel(self._user_id(message.recipient))
+
+    def _digest(self) -> str:
+        if not self._digest_channel:
+            raise DeliveryFailedError("FOCAL_DIGEST_CHANNEL is not set", permanent=True)
+        return self._digest_channel
 
     def _user_id(self, person: Person) -> str:
         if person.slack_user_id:

@@ -35,8 +35,9 @@ from core.notices import REMINDER_EVENT
 from core.reminders import ReminderPolicy
 from core.workdays import WorkingCalendar
 from db.models import AssignmentRow, DeadlineRow, PersonRow, ReminderRow
+from services.delivery import Worker, send_due
 from services.loading import LoadOptions, load_configuration
-from services.reminders import Worker, refresh_plan, send_due
+from services.reminders import refresh_plan
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

@@ -14,6 +14,7 @@ import shutil
 import signal
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -28,7 +29,8 @@ from db.engine import build_engine, build_session_factory
 from db.migrate import upgrade
 from db.models import ReminderRow
 from db.uow import SqlAlchemyUnitOfWork
-from services.reminders import Worker, refresh_plan, send_due
+from services.delivery import Worker, send_due
+from services.reminders import refresh_plan
 from tests.e2e.reminder_world import (
     COORDINATOR_ZONE,
     CROWD_CALENDAR,
@@ -211,19 +213,16 @@ def retry_waits(slack: SlackStandIn, method: str, arg: str) -> list[float]:
 def test_rate_limits_are_waited_out_and_nothing_is_dropped_or_doubled(crowd: Crowd) -> None:
     slack = crowd.slack
     slack.rate_limit("users.lookupByEmail", times=6, retry_after=1)
-    slack.rate_limit("conversations.open", times=6, retry_after=1)
     slack.rate_limit("chat.postMessage", times=20, retry_after=1)
     done = crowd.run_until_done(slack_notifier(slack), concurrency=20)
 
     crowd.assert_one_message_each(now=done)
     assert len(slack.faults("chat.postMessage", "rate_limit")) == 20
     assert len(slack.faults("users.lookupByEmail", "rate_limit")) == 6
-    assert len(slack.faults("conversations.open", "rate_limit")) == 6
     # Retry-After (1 second) was honoured before each request came again
     for method, arg in (
         ("chat.postMessage", "channel"),
         ("users.lookupByEmail", "email"),
-        ("conversations.open", "users"),
     ):
         waits = retry_waits(slack, method, arg)
         assert waits
@@ -271,6 +270,59 @@ def test_dropped_connections_never_lose_or_double_a_reminder(
     assert len(slack.faults("chat.postMessage", "drop_after_store")) == stored
     # a post that was lost is made again (after a look); one that Slack stored is found instead
     assert len(slack.calls("chat.postMessage")) == SIZE + drops
+
+
+# ------------------------------------------------------------------ batches
+
+
+def claimed_by(crowd: Crowd) -> Counter[str]:
+    with crowd.engine.connect() as connection:
+        query = select(ReminderRow.claimed_by).where(ReminderRow.state == "sent")
+        return Counter(connection.scalars(query))
+
+
+def test_each_batch_is_claimed_while_the_last_is_posted_under_a_name_of_its_own(
+    crowd: Crowd,
+) -> None:
+    crowd.slack.slow("chat.postMessage", seconds=0.01, times=1000)
+    crowd.run(slack_notifier(crowd.slack), CROWD_DUE, Worker("w"), batch=5, concurrency=4)
+
+    crowd.assert_one_message_each(now=CROWD_DUE)
+    batches = -(-SIZE // 5)
+    assert claimed_by(crowd) == {f"w|{n}": 5 for n in range(1, batches)} | {
+        f"w|{batches}": SIZE - 5 * (batches - 1)
+    }
+
+
+def test_a_run_can_stop_after_some_batches_and_the_next_run_goes_on(crowd: Crowd) -> None:
+    notifier = slack_notifier(crowd.slack)
+    refresh_plan(uow=crowd.make_uow(), policy=POLICY, now=CROWD_DUE)
+    report = send_due(
+        uow_factory=crowd.make_uow,
+        notifier=notifier,
+        now=CROWD_DUE,
+        worker=Worker("w"),
+        batch=10,
+        batches=2,
+    )
+
+    assert (report.messages, report.reminders) == (20, 20)
+    assert crowd.sending() == set()  # nothing claimed beyond the two batches
+    assert crowd.unfinished() == SIZE - 20
+    crowd.run(notifier, CROWD_DUE + STEP, Worker("next"))
+    crowd.assert_one_message_each(now=CROWD_DUE + STEP)
+
+
+def test_a_run_with_nothing_due_starts_no_thread(crowd: Crowd) -> None:
+    before = threading.active_count()
+    report = send_due(
+        uow_factory=crowd.make_uow,
+        notifier=slack_notifier(crowd.slack),
+        now=CROWD_DUE - timedelta(days=30),
+        worker=Worker("w"),
+    )
+    assert report.messages == report.reminders == 0
+    assert threading.active_count() == before
 
 
 # ------------------------------------------------------------------ two runs at once

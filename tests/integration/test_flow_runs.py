@@ -24,9 +24,9 @@ from db.flow_runs import RUNS_KEPT
 from db.models import FlowRunRow
 from flows.reminders import Runtime, run_send_digest, run_send_reminders
 from flows.runs import recorded
+from services.delivery import Worker
 from services.flow_runs import STALE_AFTER, finish_flow_run, flow_health, start_flow_run
 from services.ports import DeliveryFailedError
-from services.reminders import Worker
 from tests.fakes import RecordingNotifier
 from tests.integration.test_loading import CALENDAR, ROSTER, load
 

@@ -6,13 +6,16 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import pytest
 from sqlalchemy import select
 
+import db.reminders
 from core.model import ReminderState
 from core.reminders import ReminderKind, ReminderPolicy
 from db.models import AssignmentRow, DeadlineRow, PersonRow, ReminderRow, SubmissionRow
+from services.delivery import Worker, claim_batch, send_due
 from services.ports import DeliveryFailedError
-from services.reminders import Worker, refresh_plan, send_due
+from services.reminders import refresh_plan
 from tests.fakes import RecordingNotifier
 from tests.integration.test_loading import CALENDAR, ROSTER, load
 
@@ -194,3 +197,43 @@ def test_two_workers_at_once_send_each_reminder_once(make_uow, engine) -> None:
     assert keys
     assert len(keys) == len(set(keys))
     assert states(engine)[ReminderState.SENDING] == 0
+
+
+@pytest.mark.parametrize("update_from", [True, False], ids=["update-from", "row-by-row"])
+def test_marking_sent_touches_only_what_the_worker_holds(
+    make_uow, engine, monkeypatch: pytest.MonkeyPatch, *, update_from: bool
+) -> None:
+    if not update_from:
+        if engine.dialect.name != "sqlite":
+            pytest.skip("only SQLite before 3.33 marks row by row")
+        monkeypatch.setattr(db.reminders.sqlite3, "sqlite_version_info", (3, 31, 1))
+    load(make_uow, now=LOADED, roster=ROSTER, calendar=CALENDAR)
+    now = datetime(2026, 9, 5, 2, tzinfo=UTC)
+    refresh_plan(uow=make_uow(), policy=POLICY, now=now)
+    mine = claim_batch(uow=make_uow(), now=now, worker=Worker("mine"), people=2)
+    theirs = claim_batch(uow=make_uow(), now=now, worker=Worker("theirs"), people=1)
+    assert mine
+    assert theirs
+    sent = [(r.key, f"D{r.recipient.handle}", f"1.{n:06d}") for n, r in enumerate(mine)]
+    sent += [(r.key, "DX", "9.000000") for r in theirs]  # not held by "mine": left alone
+
+    with make_uow() as uow:
+        marked = uow.reminders.mark_sent_many(sent, worker="mine", now=now)
+        uow.commit()
+
+    assert marked == len(mine)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                ReminderRow.key,
+                ReminderRow.state,
+                ReminderRow.slack_channel,
+                ReminderRow.slack_ts,
+                ReminderRow.sent_at,
+            ).where(ReminderRow.key.in_([key for key, _, _ in sent]))
+        ).all()
+    stored = {key: (state, channel, ts, at) for key, state, channel, ts, at in rows}
+    for key, channel, ts in sent[: len(mine)]:
+        assert stored[key] == ("sent", channel, ts, now)
+    for r in theirs:
+        assert stored[r.key][:3] == ("sending", None, None)

@@ -21,8 +21,9 @@ from sqlalchemy import delete, select
 from core.reminders import ReminderPolicy
 from db.models import Base, ReminderRow
 from db.uow import SqlAlchemyUnitOfWork
+from services.delivery import Worker, send_due
 from services.ports import DeliveryFailedError
-from services.reminders import Worker, refresh_plan, remind_tomorrow, send_due
+from services.reminders import refresh_plan, remind_tomorrow
 from services.submissions import (
     Submission,
     SubmissionRefusedError,

@@ -40,7 +40,8 @@ from db.models import (
     ReminderRow,
     SubmissionRow,
 )
-from services.reminders import Worker, refresh_plan, send_due
+from services.delivery import Worker, send_due
+from services.reminders import refresh_plan
 from tests.integration.test_loading import CALENDAR, ROSTER, load
 from tests.slack_http import SlackSender, plain_text_value, serve_asgi, url_value
 

@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
+from hypothesis import given
+from hypothesis import strategies as st
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from bots.slack.messages import (
     NOT_APPLICABLE_ACTION,
     SNOOZE_ACTION,
     SUBMIT_ACTION,
     Rendered,
+    mrkdwn_section,
+    reminder_buttons,
     render_digest,
     render_plain,
     render_reminder,
     render_review,
 )
+from bots.slack.wording import words_in
+from core.config_files import CODE
 from core.model import Language, Person
 from core.notices import (
     Digest,
@@ -332,6 +346,71 @@ def test_long_titles_are_cut_at_a_whole_character_and_pass_slack_validation() ->
     assert escaped.startswith("*LONG-B* — R&amp;D &lt;plan&gt; R&amp;D")
     assert "<" not in escaped
     assert not escaped.removesuffix("…").endswith(("&", "&amp", "&lt", "&g"))
+
+
+# ------------------------------------------------ lines filled into shapes
+
+BLOCK_IDS = st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=255)
+
+
+@given(text=st.text(min_size=1, max_size=3000))
+def test_a_filled_in_section_is_what_slack_sdk_makes_of_the_same_text(text: str) -> None:
+    made = SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
+    assert json.dumps(mrkdwn_section(text)) == json.dumps(made)
+
+
+@given(
+    code=st.from_regex(CODE, fullmatch=True),
+    language=st.sampled_from(Language),
+    block_id=BLOCK_IDS,
+)
+def test_filled_in_buttons_are_what_slack_sdk_makes_of_the_same_values(
+    code: str, language: Language, block_id: str
+) -> None:
+    words = words_in(language)
+    made = ActionsBlock(
+        block_id=block_id,
+        elements=[
+            ButtonElement(
+                text=words("submit"), action_id=SUBMIT_ACTION, value=code, style="primary"
+            ),
+            ButtonElement(text=words("snooze"), action_id=SNOOZE_ACTION, value=code),
+            ButtonElement(
+                text=words("not_applicable"), action_id=NOT_APPLICABLE_ACTION, value=code
+            ),
+        ],
+    ).to_dict()
+    assert json.dumps(reminder_buttons(code, language, block_id)) == json.dumps(made)
+
+
+def test_values_slack_would_refuse_are_refused_as_slack_sdk_refuses_them() -> None:
+    for fill, make in (
+        (lambda: mrkdwn_section("x" * 3001), lambda: _section_model("x" * 3001).to_dict()),
+        (lambda: reminder_buttons("C", "en", "b" * 256), lambda: _actions("C", "b" * 256)),
+        (lambda: reminder_buttons("C" * 2001, "en", "b"), lambda: _actions("C" * 2001, "b")),
+    ):
+        with pytest.raises(SlackObjectFormationError):
+            make()
+        with pytest.raises(SlackObjectFormationError):
+            fill()
+
+
+def _section_model(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _actions(code: str, block_id: str) -> dict[str, Any]:
+    button = ButtonElement(text="Submit input", action_id=SUBMIT_ACTION, value=code)
+    return ActionsBlock(block_id=block_id, elements=[button]).to_dict()
+
+
+def test_filled_in_blocks_are_not_shared_with_the_shapes() -> None:
+    first = reminder_buttons("A-1", "en", "focal:A-1")
+    reminder_buttons("B-2", "en", "focal:B-2")
+    assert {e["value"] for e in first["elements"]} == {"A-1"}
+    assert first["block_id"] == "focal:A-1"
+    assert mrkdwn_section("one")["text"]["text"] == "one"
+    assert mrkdwn_section("two")["text"]["text"] == "two"
 
 
 def test_rendering_is_a_function_of_the_message() -> None:
