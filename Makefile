@@ -25,9 +25,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## test: the lint, then every test (PostgreSQL ones run when FOCAL_TEST_DATABASE_URL is set)
+## test: the lint, then every test (PostgreSQL ones run when FOCAL_TEST_DATABASE_URL is set),
+## spread over the CPUs (at most 4 processes; TEST_WORKERS=0 runs them in this one)
+TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist worksteal
 
 ## test-fast: pure unit tests only
 test-fast: $(STAMP)

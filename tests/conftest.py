@@ -157,3 +157,14 @@ def slack() -> Iterator[SlackStandIn]:
     """A local Slack on 127.0.0.1 that the real slack_sdk WebClient talks to over HTTP."""
     with SlackStandIn() as standin:
         yield standin
+
+
+def set_terminal_width(monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
+    """``focal``'s consoles ``columns`` wide for this test. Rich fixes a console's width when
+    ``COLUMNS`` is set as it is made (on import of the command modules, whichever test came
+    first), so the width it may have kept is cleared as well: ``COLUMNS`` is read at print."""
+    from bots.cli import context  # noqa: PLC0415 - the CLI only where a test runs it
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    for console in (context.out, context.err):
+        monkeypatch.setattr(console, "_width", None)

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bots.cli.main import app
+from tests.conftest import set_terminal_width
 
 ROOT = Path(__file__).resolve().parents[2]
 CALENDAR = ROOT / "config/calendar/asean-environment-2026.yaml"
@@ -19,7 +20,7 @@ def focal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run ``focal ARGS`` in-process against a SQLite file of this test's own."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FOCAL_DATABASE_URL", f"sqlite:///{tmp_path / 'focal.sqlite'}")
-    monkeypatch.setenv("COLUMNS", "200")
+    set_terminal_width(monkeypatch, 200)
     for name in ("FOCAL_TIMEZONE", "FOCAL_COUNTRY", "SLACK_BOT_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     runner = CliRunner()

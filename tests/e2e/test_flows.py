@@ -135,7 +135,10 @@ def test_the_flows_deliver_through_prefect(
         ("send-digest", "failed"),
     ]
     assert f"{result['messages']} messages sent ({len(keys)} reminders); " in runs[0].summary
-    assert "failed for good: lan: opening a conversation with U0LAN0001" in runs[0].summary
+    assert (
+        "failed for good: lan: posting to U0LAN0001: Slack answered channel_not_found"
+        in runs[0].summary
+    )
     assert runs[2].summary == "2026-09-02 is a day off in VN: no digest"
     assert runs[3].summary == "the digest was posted"
     assert runs[4].summary == f"DigestNotPostedError: {refusal}"

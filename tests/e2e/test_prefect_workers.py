@@ -5,9 +5,9 @@ real Prefect server, and two real ``prefect worker start --pool focal`` processe
 The steps are those of docs/operations.md, as an operator types them: ``prefect work-pool
 create``, ``python -m flows.deploy --all`` (``prefect deploy``) from the repository root,
 ``prefect worker start``. Each worker takes one run at a time (``--limit 1``), so the two runs
-go to the two workers. More people are due than one delivery batch holds (200), so both runs
-claim and send; the stand-in answers slowly, so they send side by side. The database's claims
-decide who sends what.
+go to the two workers. More people are due than two delivery batches hold (a run claims its
+next batch of 200 while it posts one), so both runs claim and send; the stand-in answers
+slowly, so they send side by side. The database's claims decide who sends what.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 
-#: More than one delivery batch (200 people): a run cannot claim them all at once.
-PEOPLE = 240
+#: More than two delivery batches (200 people each): a run holds at most two at once (the one
+#: it posts and the next), so the other run finds a third to claim.
+PEOPLE = 600
 SUMMARY = re.compile(r"send-reminders: \d+ newly planned, (\d+) messages sent")
 
 

@@ -17,6 +17,7 @@ from core.runs import RunOutcome
 from services.flow_runs import finish_flow_run, start_flow_run
 from services.loading import load_configuration
 from services.submissions import Submission, declare_not_applicable, record_submission
+from tests.conftest import set_terminal_width
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = [ROOT / "config/calendar/asean-environment-2026.yaml", ROOT / "config/roster.example.yaml"]
@@ -27,7 +28,7 @@ def focal(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """``focal ARGS`` in-process against this test's database, the sample loaded."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FOCAL_DATABASE_URL", database_url)
-    monkeypatch.setenv("COLUMNS", "160")
+    set_terminal_width(monkeypatch, 160)
     for name in ("FOCAL_TIMEZONE", "FOCAL_COUNTRY", "SLACK_BOT_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     documents, errors = read_documents(SAMPLE)
