@@ -24,7 +24,7 @@ from config.wiring import App, build_app
 from config.yaml_source import read_documents
 from core.ics_import import CalendarRefusedError, ImportWindow
 from core.source import LoadErrors
-from flows.runs import recorded
+from flows.runs import recorded, wait_for_schedule
 from services.importing import ImportOptions, ImportRefusedError, ImportReport, import_calendar
 from services.loading import LoadReport, load_configuration
 from services.reminders import PlanReport, refresh_plan
@@ -182,6 +182,8 @@ def sync_calendar(now: datetime | None = None) -> dict[str, Any]:
     """Load the configured files, import the configured calendars, plan reminders again."""
     app = build_app(Settings())
     try:
+        if now is None:
+            wait_for_schedule(app.clock.now)
         report = _sync(
             app,
             now or app.clock.now(),

@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from bots.slack.notifier import SlackNotifier, build_notifier
 from config.settings import Settings
 from config.wiring import App, build_app, local_worker
-from flows.runs import RunNote, recorded
+from flows.runs import RunNote, recorded, wait_for_schedule
 from services.delivery import DeliveryReport, Worker, send_due
 from services.digest import DigestOutcome, DigestResult, send_digest
 from services.reminders import PlanReport, refresh_plan
@@ -181,6 +181,8 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
     """Plan what changed, then deliver every reminder due by ``now`` (default: the clock)."""
     runtime = build_runtime()
     try:
+        if now is None:
+            wait_for_schedule(runtime.app.clock.now)
         planned, report = _send_reminders(runtime, now, plan=plan_task, batch=deliver_batch_task)
     finally:
         runtime.close()
@@ -249,6 +251,8 @@ def send_digest_flow(now: datetime | None = None) -> str:
     Fails (``DigestNotPostedError``) when Slack refuses it."""
     runtime = build_runtime()
     try:
+        if now is None:
+            wait_for_schedule(runtime.app.clock.now)
         with recorded("send-digest", runtime.app, worker=runtime.worker) as run:
             at = now or runtime.app.clock.now()
             settings = runtime.app.settings

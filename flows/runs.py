@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from prefect.context import FlowRunContext
@@ -24,12 +25,18 @@ from core.runs import RunOutcome, describe_error, one_line
 from services.flow_runs import finish_flow_run, start_flow_run
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+    from datetime import datetime
 
     from config.wiring import App
     from services.delivery import Worker
 
 log = logging.getLogger("focal.flows")
+
+#: The longest a run waits for its scheduled time. Prefect's runner and workers take a run a
+#: little before its time (10 s by default: ``prefetch_seconds``, ``--prefetch-seconds``) so
+#: that its process is ready; one taken earlier than this starts at once.
+MOST_EARLY = timedelta(minutes=2)
 
 
 @dataclass
@@ -47,6 +54,30 @@ class RunNote:
             self.outcome = RunOutcome.FAILED
         elif left is not None:
             self.outcome = RunOutcome.PARTIAL
+
+
+def seconds_early(scheduled: datetime | None, now: datetime) -> float:
+    """How long before ``scheduled`` it is ``now`` (0 when it is time, or there is no schedule,
+    or the run came more than ``MOST_EARLY`` early)."""
+    if scheduled is None:
+        return 0.0
+    ahead = (scheduled - now).total_seconds()
+    return ahead if 0 < ahead <= MOST_EARLY.total_seconds() else 0.0
+
+
+def wait_for_schedule(
+    now: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep
+) -> float:
+    """In a flow run that started before its scheduled time, wait for that time; the seconds
+    waited. The flows read the clock: a ``send-reminders`` run started 8 s before 09:00 would
+    find the 09:00 reminders not yet due and leave them to the next run, a minute late."""
+    context = FlowRunContext.get()
+    run = None if context is None else context.flow_run
+    wait = seconds_early(None if run is None else run.expected_start_time, now())
+    if wait:
+        _logger().info("started %.1f s before its scheduled time: waiting for it", wait)
+        sleep(wait)
+    return wait
 
 
 def _prefect_run_id() -> str | None:
