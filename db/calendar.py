@@ -47,6 +47,17 @@ class DeadlineRecord:
     sequence: int
 
 
+def fill_meeting_row(
+    row: MeetingRow, meeting: Meeting, *, starts_at: datetime, ends_at: datetime
+) -> None:
+    """Write ``meeting``'s own fields (not its groups, source or stamps) into ``row``."""
+    row.title, row.titles, row.kind = meeting.title, dict(meeting.titles), meeting.kind.value
+    row.all_day, row.start_local, row.end_local = meeting.all_day, meeting.start, meeting.end
+    row.timezone, row.starts_at, row.ends_at = meeting.timezone, starts_at, ends_at
+    row.venue, row.host_country = meeting.venue, meeting.host_country
+    row.status, row.notes = meeting.status.value, meeting.notes
+
+
 def meeting_from_row(row: MeetingRow) -> Meeting:
     return Meeting(
         code=row.code,
@@ -229,11 +240,7 @@ class CalendarRepository:
             )
         elif bump_sequence:
             row.sequence += 1
-        row.title, row.titles, row.kind = meeting.title, dict(meeting.titles), meeting.kind.value
-        row.all_day, row.start_local, row.end_local = meeting.all_day, meeting.start, meeting.end
-        row.timezone, row.starts_at, row.ends_at = meeting.timezone, starts_at, ends_at
-        row.venue, row.host_country = meeting.venue, meeting.host_country
-        row.status, row.notes = meeting.status.value, meeting.notes
+        fill_meeting_row(row, meeting, starts_at=starts_at, ends_at=ends_at)
         row.groups = list(
             self.session.scalars(
                 select(GroupRow).where(GroupRow.code.in_(meeting.groups)).order_by(GroupRow.code)

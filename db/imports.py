@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from core.model import MeetingStatus
+from db.calendar import fill_meeting_row
 from db.models import GroupRow, MeetingRow
 from db.repositories import meeting_from_row
 
@@ -115,11 +116,7 @@ class ImportRepository:
             self._rows[key] = row
         elif bump_sequence:
             row.sequence += 1
-        row.title, row.titles, row.kind = meeting.title, dict(meeting.titles), meeting.kind.value
-        row.all_day, row.start_local, row.end_local = meeting.all_day, meeting.start, meeting.end
-        row.timezone, row.starts_at, row.ends_at = meeting.timezone, starts_at, ends_at
-        row.venue, row.host_country = meeting.venue, meeting.host_country
-        row.status, row.notes = meeting.status.value, meeting.notes
+        fill_meeting_row(row, meeting, starts_at=starts_at, ends_at=ends_at)
         if tuple(g.code for g in row.groups) != meeting.groups:
             row.groups = [groups[code] for code in meeting.groups]
         row.source, row.removed_at, row.updated_at = source, None, now

@@ -16,10 +16,8 @@ from sqlalchemy.orm import aliased
 from core.model import (
     Assignment,
     Group,
-    Language,
     MeetingStatus,
     Membership,
-    Person,
     ReminderState,
     Role,
     Roster,
@@ -35,13 +33,13 @@ from db.models import (
     GroupRow,
     MeetingRow,
     MembershipRow,
-    Organization,
     PersonRow,
     ReminderPlanDeadlineRow,
     ReminderPlanRow,
     ReminderRow,
     SubmissionRow,
 )
+from db.people import PERSON_WIDTH, person_columns, person_from
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -67,7 +65,6 @@ _NEW_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_LANGUAGES = {language.value: language for language in Language}
 _KINDS = {kind.value: kind for kind in ReminderKind}
 _STATES = {state.value: state for state in ReminderState}
 _IN = 500  # values per IN (...) list: well under every backend's parameter limit
@@ -143,32 +140,9 @@ class ReminderPlanRepository:
         connection = self.session.connection()
         utc = UTCReader()
         people = {
-            id_: Person(
-                handle=handle,
-                name=name,
-                email=email,
-                timezone=zone,
-                language=_LANGUAGES[language],
-                country=country,
-                organization=organization,
-                slack_user_id=slack_id,
-            )
-            for id_, handle, name, email, zone, language, country, organization, slack_id in (
-                connection.execute(
-                    select(
-                        PersonRow.id,
-                        PersonRow.handle,
-                        PersonRow.name,
-                        PersonRow.email,
-                        PersonRow.timezone,
-                        PersonRow.language,
-                        PersonRow.country,
-                        Organization.name,
-                        PersonRow.slack_user_id,
-                    )
-                    .outerjoin(Organization, PersonRow.organization_id == Organization.id)
-                    .where(PersonRow.removed_at.is_(None))
-                )
+            row[PERSON_WIDTH]: person_from(row)
+            for row in connection.execute(
+                person_columns(PersonRow.id).where(PersonRow.removed_at.is_(None))
             )
         }
         groups: dict[int, tuple[str, str, list[Membership]]] = {

@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 
-from core.model import Language, MeetingStatus, Person, ReminderState
+from core.model import MeetingStatus, Person, ReminderState
 from core.notices import Titled
 from core.reminders import ReminderKind
 from db.models import (
     AssignmentRow,
     DeadlineRow,
     MeetingRow,
-    Organization,
     PersonRow,
     ReminderRow,
     SubmissionRow,
 )
+from db.people import PERSON_WIDTH, person_columns, person_from
 from db.reminder_plans import ReminderPlanRepository
 
 if TYPE_CHECKING:
@@ -231,33 +231,11 @@ class ReminderRepository(ReminderPlanRepository):
     def _people(self, ids: Collection[int]) -> dict[int, tuple[Person, str | None]]:
         """Each person, with the address their last message went to while it is still theirs."""
         found: dict[int, tuple[Person, str | None]] = {}
-        query = select(
-            PersonRow.id,
-            PersonRow.handle,
-            PersonRow.name,
-            PersonRow.email,
-            PersonRow.timezone,
-            PersonRow.language,
-            PersonRow.country,
-            Organization.name,
-            PersonRow.slack_user_id,
-            PersonRow.reached_channel,
-            PersonRow.reached_as,
-        ).outerjoin(Organization, PersonRow.organization_id == Organization.id)
-        languages = {language.value: language for language in Language}
+        query = person_columns(PersonRow.id, PersonRow.reached_channel, PersonRow.reached_as)
         for chunk in _chunks(sorted(ids)):
             for row in self.session.execute(query.where(PersonRow.id.in_(chunk))).tuples():
-                id_, handle, name, email, zone, language, country, org, slack_id, at, as_ = row
-                person = Person(
-                    handle=handle,
-                    name=name,
-                    email=email,
-                    timezone=zone,
-                    language=languages[language],
-                    country=country,
-                    organization=org,
-                    slack_user_id=slack_id,
-                )
+                person = person_from(row)
+                id_, at, as_ = row[PERSON_WIDTH:]
                 found[id_] = (person, at if at and as_ == reached_as(person) else None)
         return found
 

@@ -31,12 +31,13 @@ from db.models import (
     PersonRow,
     SubmissionRow,
 )
+from db.people import person_columns, person_from
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-    from sqlalchemy import Row, Select, Subquery
+    from sqlalchemy import Subquery
     from sqlalchemy.orm import Session
 
 __all__ = [
@@ -92,34 +93,6 @@ def person_from_row(row: PersonRow) -> Person:
     )
 
 
-def _person_columns() -> Select[Any]:
-    """What a ``Person`` is made of, as plain columns (no ORM objects to build)."""
-    return select(
-        PersonRow.handle,
-        PersonRow.name,
-        PersonRow.email,
-        PersonRow.timezone,
-        PersonRow.language,
-        PersonRow.country,
-        Organization.name,
-        PersonRow.slack_user_id,
-    ).outerjoin(Organization, PersonRow.organization_id == Organization.id)
-
-
-def _person(row: Row[Any]) -> Person:
-    handle, name, email, timezone, language, country, organization, slack_user_id = row
-    return Person(
-        handle=handle,
-        name=name,
-        email=email,
-        timezone=timezone,
-        language=Language(language),
-        country=country,
-        organization=organization,
-        slack_user_id=slack_user_id,
-    )
-
-
 def _group(row: GroupRow) -> Group:
     members = sorted(
         (Membership(m.person.handle, Role(m.role)) for m in row.memberships), key=lambda m: m.person
@@ -156,17 +129,17 @@ class RosterRepository:
     def person(self, handle: str) -> Person | None:
         """One person of the roster by handle (None: unknown or removed)."""
         row = self.session.execute(
-            _person_columns().where(PersonRow.handle == handle, PersonRow.removed_at.is_(None))
+            person_columns().where(PersonRow.handle == handle, PersonRow.removed_at.is_(None))
         ).first()
-        return _person(row) if row is not None else None
+        return person_from(row) if row is not None else None
 
     def person_by_slack_id(self, user_id: str) -> Person | None:
         row = self.session.execute(
-            _person_columns().where(
+            person_columns().where(
                 PersonRow.slack_user_id == user_id, PersonRow.removed_at.is_(None)
             )
         ).first()
-        return _person(row) if row is not None else None
+        return person_from(row) if row is not None else None
 
     def person_by_email(self, email: str) -> Person | None:
         """The person with this e-mail, whatever its case (an e-mail names one person)."""
