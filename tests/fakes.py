@@ -1,16 +1,43 @@
-"""Fakes named by what they do (STYLE.md): a notifier that records, one that fails on cue."""
+"""Fakes named by what they do (STYLE.md): a notifier that records, one that fails on cue; a clock
+moved by hand, and an application on a test's engine that reads it."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from config.settings import Settings
+from config.wiring import App
 from core.notices import Digest, ReminderMessage, ReviewNotice
+from db.engine import build_session_factory
 from services.ports import Delivery, DeliveryFailedError, DeliveryUncertainError
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from sqlalchemy.engine import Engine
+
+
+class HandClock:
+    """A clock the test moves by hand (``clock.at = ...``)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def app_on(engine: Engine, clock: HandClock, **settings: Any) -> App:
+    """The application on ``engine`` (its URL in the settings, with ``settings``), on ``clock``."""
+    url = engine.url.render_as_string(hide_password=False)
+    return App(
+        settings=Settings(_env_file=None, database_url=url, **settings),
+        engine=engine,
+        session_factory=build_session_factory(engine),
+        clock=clock,
+    )
 
 
 @dataclass

@@ -17,7 +17,8 @@ from db.engine import build_engine, build_session_factory
 from db.uow import SqlAlchemyUnitOfWork
 from services.feed_access import feed_access
 from tests.e2e.test_cli import CALENDAR, ROSTER
-from tests.integration.test_feed_serving import Clock, fetch
+from tests.fakes import HandClock
+from tests.integration.test_feed_serving import fetch
 from tests.slack_http import serve_asgi
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def test_the_file_is_what_the_app_serves(focal, loaded: Path, tmp_path: Path) ->
         settings=Settings(_env_file=None, database_url=str(engine.url)),
         engine=engine,
         session_factory=build_session_factory(engine),
-        clock=Clock(AT),  # type: ignore[arg-type]
+        clock=HandClock(AT),
     )
     uow = SqlAlchemyUnitOfWork(focal_app.session_factory)
     access = feed_access("minh", reset=False, uow=uow, now=AT)

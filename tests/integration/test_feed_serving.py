@@ -17,15 +17,13 @@ from sqlalchemy import create_engine, event, select, update
 from sqlalchemy.exc import OperationalError
 
 from bots.web.app import build_web_app
-from config.settings import Settings
-from config.wiring import App
 from core.feed_state import deadline_uid
 from core.meetings import meeting_uid
-from db.engine import build_session_factory
 from db.models import FeedTokenRow, MeetingRow
 from services.feed_access import feed_access, token_hash
 from services.feeds import group_feed_bytes, person_feed_bytes
 from services.submissions import Submission, declare_not_applicable, record_submission
+from tests.fakes import HandClock, app_on
 from tests.integration.test_loading import CALENDAR, ROSTER, load
 from tests.slack_http import serve_asgi
 
@@ -39,14 +37,7 @@ if TYPE_CHECKING:
 LOADED = datetime(2026, 7, 1, tzinfo=UTC)
 NOW = datetime(2026, 8, 20, 3, 0, tzinfo=UTC)  # WORKPLANS is due 1 Sep 2026, 17:00 in Hanoi
 WORKPLANS = "ASOEN37-WORKPLANS"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
+PUBLIC = "https://focal.example.gov"
 
 
 @dataclass(frozen=True)
@@ -80,7 +71,7 @@ def fetch(
 @dataclass
 class Feeds:
     base: str
-    clock: Clock
+    clock: HandClock
     make_uow: Callable[[], SqlAlchemyUnitOfWork]
     engine: Engine
 
@@ -93,21 +84,11 @@ class Feeds:
         return fetch(self.base, path, {k.replace("_", "-"): v for k, v in headers.items()})
 
 
-def app_for(engine: Engine, clock: Clock) -> App:
-    url = engine.url.render_as_string(hide_password=False)
-    return App(
-        settings=Settings(_env_file=None, database_url=url, public_url="https://focal.example.gov"),
-        engine=engine,
-        session_factory=build_session_factory(engine),
-        clock=clock,  # type: ignore[arg-type]
-    )
-
-
 @pytest.fixture
 def feeds(engine: Engine, make_uow: Any) -> Iterator[Feeds]:
     load(make_uow, now=LOADED, roster=ROSTER, calendar=CALENDAR)
-    clock = Clock(NOW)
-    with serve_asgi(build_web_app(app_for(engine, clock))) as base:
+    clock = HandClock(NOW)
+    with serve_asgi(build_web_app(app_on(engine, clock, public_url=PUBLIC))) as base:
         yield Feeds(base, clock, make_uow, engine)
 
 
@@ -322,7 +303,7 @@ def test_a_database_failing_after_a_warm_answer_gives_503_not_the_cached_feed(
 
 def test_an_unreachable_database_gives_503(tmp_path: Any) -> None:
     gone = create_engine(f"sqlite:///{tmp_path}/no/such/dir/focal.db")
-    with serve_asgi(build_web_app(app_for(gone, Clock(NOW)))) as base:
+    with serve_asgi(build_web_app(app_on(gone, HandClock(NOW), public_url=PUBLIC))) as base:
         answer = fetch(base, "/feeds/" + "A" * 43 + ".ics")
         group = fetch(base, "/feeds/groups/AWGESC.ics?token=" + "A" * 43)
     assert answer.status == group.status == 503

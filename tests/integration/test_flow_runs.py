@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import func, select
 
-from config.settings import Settings
-from config.wiring import App, local_worker
+from config.wiring import local_worker
 from core.runs import FlowRun, RunOutcome
-from db.engine import build_session_factory
 from db.flow_runs import RUNS_KEPT
 from db.models import FlowRunRow
 from flows.reminders import Runtime, run_send_digest, run_send_reminders
@@ -27,7 +25,7 @@ from flows.runs import recorded
 from services.delivery import Worker
 from services.flow_runs import STALE_AFTER, finish_flow_run, flow_health, start_flow_run
 from services.ports import DeliveryFailedError
-from tests.fakes import RecordingNotifier
+from tests.fakes import HandClock, RecordingNotifier, app_on
 from tests.integration.test_loading import CALENDAR, ROSTER, load
 
 if TYPE_CHECKING:
@@ -40,26 +38,7 @@ if TYPE_CHECKING:
 LOADED = datetime(2026, 7, 1, tzinfo=UTC)
 NOW = datetime(2026, 9, 3, 3, 0, tzinfo=UTC)  # Thu 3 Sep 2026, 10:00 in Hanoi
 FLOWS = ("sync-calendar", "send-reminders", "send-digest")
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-
-def app_on(engine: Engine, clock: Clock) -> App:
-    url = engine.url.render_as_string(hide_password=False)
-    return App(
-        settings=Settings(_env_file=None, database_url=url, digest_channel="C0DIGEST"),
-        engine=engine,
-        session_factory=build_session_factory(engine),
-        clock=clock,  # type: ignore[arg-type]
-    )
+DIGEST = "C0DIGEST"
 
 
 def runs(engine: Engine) -> list[FlowRunRow]:
@@ -77,9 +56,11 @@ def test_nothing_ran_yet(make_uow) -> None:
 
 def test_a_reminder_run_is_recorded_with_what_it_did(engine, make_uow) -> None:
     load(make_uow, now=LOADED, roster=ROSTER, calendar=CALENDAR)
-    clock = Clock(NOW)
+    clock = HandClock(NOW)
     runtime = Runtime(
-        app=app_on(engine, clock), notifier=RecordingNotifier(), worker=local_worker()
+        app=app_on(engine, clock, digest_channel=DIGEST),
+        notifier=RecordingNotifier(),
+        worker=local_worker(),
     )
     planned, report = run_send_reminders(runtime, NOW)
     assert report.messages > 0
@@ -106,7 +87,11 @@ def test_undelivered_reminders_make_a_partial_run(engine, make_uow) -> None:
     notifier = RecordingNotifier(
         fail_next=[DeliveryFailedError("users_not_found", permanent=True)] * 50
     )
-    runtime = Runtime(app=app_on(engine, Clock(NOW)), notifier=notifier, worker=Worker("w1"))
+    runtime = Runtime(
+        app=app_on(engine, HandClock(NOW), digest_channel=DIGEST),
+        notifier=notifier,
+        worker=Worker("w1"),
+    )
     _, report = run_send_reminders(runtime, NOW)
     assert report.failed > 0
     [row] = runs(engine)
@@ -118,11 +103,13 @@ def test_undelivered_reminders_make_a_partial_run(engine, make_uow) -> None:
 
 def test_a_failed_digest_is_recorded_with_its_error(engine, make_uow) -> None:
     load(make_uow, now=LOADED, roster=ROSTER, calendar=CALENDAR)
-    clock = Clock(NOW)
+    clock = HandClock(NOW)
     notifier = RecordingNotifier(
         fail_next=[DeliveryFailedError("channel_not_found", permanent=True)]
     )
-    runtime = Runtime(app=app_on(engine, clock), notifier=notifier, worker=Worker("w1"))
+    runtime = Runtime(
+        app=app_on(engine, clock, digest_channel=DIGEST), notifier=notifier, worker=Worker("w1")
+    )
     assert run_send_digest(runtime, NOW).outcome.value == "failed"
     clock.at = NOW + timedelta(minutes=5)
     runtime.notifier = RecordingNotifier()
@@ -141,8 +128,8 @@ def test_a_failed_digest_is_recorded_with_its_error(engine, make_uow) -> None:
 
 
 def test_a_run_that_raises_is_recorded_failed_and_the_error_goes_on(engine, make_uow) -> None:
-    clock = Clock(NOW)
-    app = app_on(engine, clock)
+    clock = HandClock(NOW)
+    app = app_on(engine, clock, digest_channel=DIGEST)
     with recorded("sync-calendar", app) as run:
         run.done("1 files loaded (0 changes)")
     clock.at = NOW + timedelta(hours=1)
@@ -166,7 +153,7 @@ def test_a_run_that_raises_is_recorded_failed_and_the_error_goes_on(engine, make
 
 
 def test_an_interrupted_run_says_so(engine) -> None:
-    app = app_on(engine, Clock(NOW))
+    app = app_on(engine, HandClock(NOW), digest_channel=DIGEST)
     with pytest.raises(KeyboardInterrupt), recorded("send-reminders", app):
         raise KeyboardInterrupt
     [row] = runs(engine)

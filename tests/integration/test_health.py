@@ -13,11 +13,9 @@ import pytest
 from sqlalchemy import create_engine, event, insert
 
 from bots.web.app import build_web_app
-from config.settings import Settings
-from config.wiring import App
-from db.engine import build_session_factory
 from db.models import FlowRunRow
 from flows.runs import recorded
+from tests.fakes import HandClock, app_on
 from tests.slack_http import serve_asgi
 
 if TYPE_CHECKING:
@@ -25,24 +23,9 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Engine
 
+    from config.wiring import App
+
 NOW = datetime(2026, 9, 3, 3, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-
-def app_on(engine: Engine, clock: Clock) -> App:
-    return App(
-        settings=Settings(_env_file=None, database_url=str(engine.url)),
-        engine=engine,
-        session_factory=build_session_factory(engine),
-        clock=clock,  # type: ignore[arg-type]
-    )
 
 
 def get(base: str, path: str = "/healthz") -> tuple[int, Any]:
@@ -65,7 +48,7 @@ NEVER = {"last_success": None, "last_run": None}
 
 
 def test_health_before_any_flow_ran(engine: Engine) -> None:
-    with serve_asgi(build_web_app(app_on(engine, Clock(NOW)))) as base:
+    with serve_asgi(build_web_app(app_on(engine, HandClock(NOW)))) as base:
         assert get(base) == (
             200,
             {
@@ -77,7 +60,7 @@ def test_health_before_any_flow_ran(engine: Engine) -> None:
 
 
 def test_health_shows_the_last_run_and_the_last_success(engine: Engine) -> None:
-    clock = Clock(NOW)
+    clock = HandClock(NOW)
     app = app_on(engine, clock)
     with recorded("send-reminders", app) as run:
         clock.at += timedelta(seconds=2)
@@ -125,7 +108,7 @@ def test_health_stays_a_few_indexed_reads(engine: Engine) -> None:
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        with serve_asgi(build_web_app(app_on(engine, Clock(NOW)))) as base:
+        with serve_asgi(build_web_app(app_on(engine, HandClock(NOW)))) as base:
             status, body = get(base)
     finally:
         event.remove(engine, "before_cursor_execute", count)
@@ -155,7 +138,7 @@ def test_health_stays_a_few_indexed_reads(engine: Engine) -> None:
 
 def test_health_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
     gone = create_engine(f"sqlite:///{tmp_path}/no/such/dir/focal.db")
-    with serve_asgi(build_web_app(app_on(gone, Clock(NOW)))) as base:
+    with serve_asgi(build_web_app(app_on(gone, HandClock(NOW)))) as base:
         status, body = get(base)
     assert status == 503
     assert body == {"status": "unavailable", "database": "unreachable: OperationalError"}

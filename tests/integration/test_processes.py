@@ -35,23 +35,32 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
-def test_a_child_is_told_to_stop_when_focal_serve_is_killed() -> None:
-    parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT],
+def _start(script: str, *args: str) -> subprocess.Popen[str]:
+    """``script`` in a Python of its own, with this repository importable."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
         stdout=subprocess.PIPE,
         text=True,
         env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
+
+
+def _kill_and_wait(parent: subprocess.Popen[str], child: int, what: str) -> None:
+    """SIGKILL ``parent``, then wait (10 s at most) for ``child`` to be gone."""
+    assert not _gone(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    until = time.monotonic() + 10
+    while not _gone(child):
+        assert time.monotonic() < until, f"{what} outlived its parent"
+        time.sleep(0.05)
+
+
+def test_a_child_is_told_to_stop_when_focal_serve_is_killed() -> None:
+    parent = _start(PARENT)
     try:
         assert parent.stdout is not None
-        child = int(parent.stdout.readline())
-        assert not _gone(child)
-        parent.send_signal(signal.SIGKILL)
-        parent.wait()
-        until = time.monotonic() + 10
-        while not _gone(child):
-            assert time.monotonic() < until, "the child outlived focal serve"
-            time.sleep(0.05)
+        _kill_and_wait(parent, int(parent.stdout.readline()), "the child")
     finally:
         parent.kill()
         parent.communicate()
@@ -93,23 +102,12 @@ def test_a_service_worker_finishes_its_call_then_ends_when_the_app_is_killed(
     tmp_path: Path,
 ) -> None:
     done = tmp_path / "done"
-    app = subprocess.Popen(
-        [sys.executable, "-c", APP, f"sqlite:///{tmp_path / 'focal.sqlite'}", str(done)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-    )
+    app = _start(APP, f"sqlite:///{tmp_path / 'focal.sqlite'}", str(done))
     worker = None
     try:
         assert app.stdout is not None
         worker = int(app.stdout.readline())
-        assert not _gone(worker)
-        app.send_signal(signal.SIGKILL)
-        app.wait()
-        until = time.monotonic() + 10
-        while not _gone(worker):
-            assert time.monotonic() < until, "the service worker outlived the app"
-            time.sleep(0.05)
+        _kill_and_wait(app, worker, "the service worker")
         assert done.read_text() == "written", "the call under way was cut short"
     finally:
         app.kill()
